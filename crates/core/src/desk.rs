@@ -1,0 +1,479 @@
+//! [`Desk`]: the one object every front end drives. It ties configuration, the signed-in
+//! session, the account's local store and sync together, and turns every failure into a
+//! [`DeskError`] with a [`ErrorKind`] the UI branches on.
+//!
+//! Invariants: the cache of the last account opens without the network, so the app always
+//! shows what it has; a failed silent sign-in never hides cached data, it only changes the
+//! [`Connection`]; signing out removes the keychain entry and in-memory tokens and keeps the
+//! cache unless asked to remove it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
+
+use crate::account::Account;
+use crate::auth::{self, AuthError, Keychain, OpenBrowser, Session, SignInOptions};
+use crate::config::{
+    self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
+};
+use crate::graph::{GraphClient, GraphError, Refusal};
+use crate::store::{Store, StoreError, SyncState};
+use crate::sync::{self, SyncError, SyncReport};
+use crate::webinar::Webinar;
+
+/// The error kinds the UI branches on. Stable strings: the UI matches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotConfigured,
+    InvalidConfig,
+    SignInRequired,
+    SignInFailed,
+    Offline,
+    PermissionDenied,
+    NotFound,
+    Throttled,
+    Graph,
+    Companion,
+    Keychain,
+    Storage,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotConfigured => "notConfigured",
+            ErrorKind::InvalidConfig => "invalidConfig",
+            ErrorKind::SignInRequired => "signInRequired",
+            ErrorKind::SignInFailed => "signInFailed",
+            ErrorKind::Offline => "offline",
+            ErrorKind::PermissionDenied => "permissionDenied",
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Graph => "graph",
+            ErrorKind::Companion => "companion",
+            ErrorKind::Keychain => "keychain",
+            ErrorKind::Storage => "storage",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(
+        "Webinar Desk is not set up for your organization yet. Open Settings and enter your tenant's details, or try the demo tenant."
+    )]
+    NotConfigured,
+    #[error("You are not signed in. Sign in to sync with Teams; cached data stays available.")]
+    NotSignedIn,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<SyncError> for DeskError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Graph(g) => DeskError::Graph(g),
+            SyncError::Store(s) => DeskError::Store(s),
+        }
+    }
+}
+
+fn auth_kind(e: &AuthError) -> ErrorKind {
+    match e {
+        _ if e.needs_interactive_sign_in() => ErrorKind::SignInRequired,
+        AuthError::Unreachable { .. } => ErrorKind::Offline,
+        AuthError::Keychain(_) => ErrorKind::Keychain,
+        AuthError::Companion { status: 403, .. } => ErrorKind::PermissionDenied,
+        AuthError::Companion { .. } | AuthError::Protocol { .. } => ErrorKind::Companion,
+        _ => ErrorKind::SignInFailed,
+    }
+}
+
+impl DeskError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DeskError::NotConfigured => ErrorKind::NotConfigured,
+            DeskError::NotSignedIn => ErrorKind::SignInRequired,
+            DeskError::Config(ConfigError::Invalid(_)) => ErrorKind::InvalidConfig,
+            DeskError::Config(_) => ErrorKind::Storage,
+            DeskError::Auth(e) | DeskError::Graph(GraphError::Auth(e)) => auth_kind(e),
+            DeskError::Graph(GraphError::Unreachable { .. }) => ErrorKind::Offline,
+            DeskError::Graph(GraphError::Service(s)) => match s.refusal() {
+                Refusal::Forbidden => ErrorKind::PermissionDenied,
+                Refusal::NotFound => ErrorKind::NotFound,
+                Refusal::Throttled => ErrorKind::Throttled,
+                Refusal::Unauthorized => ErrorKind::SignInRequired,
+                _ => ErrorKind::Graph,
+            },
+            DeskError::Graph(_) => ErrorKind::Graph,
+            DeskError::Store(_) => ErrorKind::Storage,
+        }
+    }
+
+    /// The id support uses to trace the failing call: Graph's client-request-id, or Entra's
+    /// correlation id, or the companion's request id.
+    pub fn correlation_id(&self) -> Option<String> {
+        match self {
+            DeskError::Graph(GraphError::Auth(a)) | DeskError::Auth(a) => match a {
+                AuthError::Entra(e) => e.correlation_id.clone(),
+                AuthError::Companion { request_id, .. } => request_id.clone(),
+                _ => None,
+            },
+            DeskError::Graph(g) => g.client_request_id().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// Graph's own request id, when Graph answered.
+    pub fn request_id(&self) -> Option<String> {
+        match self {
+            DeskError::Graph(g) => g.request_id().map(str::to_string),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            DeskError::Graph(GraphError::Service(s)) => s.retry_after_secs,
+            _ => None,
+        }
+    }
+
+    /// Per-field problems of invalid settings, for the form.
+    pub fn field_problems(&self) -> &[config::FieldProblem] {
+        match self {
+            DeskError::Config(ConfigError::Invalid(p)) => p,
+            _ => &[],
+        }
+    }
+}
+
+/// How the app stands with Teams right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Nobody signed in.
+    SignedOut,
+    /// Cached data is shown; silent sign-in has not finished yet.
+    Connecting,
+    Online,
+    /// Signed in earlier, but the tenant cannot be reached; cached data is shown.
+    Offline {
+        reason: String,
+    },
+    /// The saved sign-in no longer works; cached data is shown.
+    NeedsSignIn {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskStatus {
+    pub profile: Profile,
+    pub configured: bool,
+    pub account: Option<Account>,
+    pub connection: Connection,
+    pub keychain_warning: Option<String>,
+}
+
+/// Cached webinars and how old they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebinarList {
+    pub webinars: Vec<Webinar>,
+    pub sync: Option<SyncState>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tenant: Option<TenantConfig>,
+    account: Option<Account>,
+    store: Option<Arc<Store>>,
+    session: Option<Arc<Session>>,
+    connection: Connection,
+}
+
+#[derive(Debug)]
+pub struct Desk {
+    paths: Paths,
+    profile: Profile,
+    keychain: Arc<dyn Keychain>,
+    http: reqwest::Client,
+    inner: Mutex<Inner>,
+}
+
+impl Desk {
+    /// A desk for the given tenant (`None`: not configured yet). Opens the last account's cache
+    /// at once; call [`Desk::resume`] to sign in silently.
+    pub fn new(
+        paths: Paths,
+        profile: Profile,
+        tenant: Option<TenantConfig>,
+        keychain: Arc<dyn Keychain>,
+    ) -> Result<Self, DeskError> {
+        let state: StateFile = config::read_toml(&paths.state_file())?;
+        let account = state.last_account(profile).cloned();
+        let store = match &account {
+            Some(a) => Some(Arc::new(Store::open(&paths.account_db(a))?)),
+            None => None,
+        };
+        let connection = if account.is_some() && tenant.is_some() {
+            Connection::Connecting
+        } else {
+            Connection::SignedOut
+        };
+        Ok(Self {
+            paths,
+            profile,
+            keychain,
+            http: auth::http_client(),
+            inner: Mutex::new(Inner {
+                tenant,
+                account,
+                store,
+                session: None,
+                connection,
+            }),
+        })
+    }
+
+    /// A desk on the tenant configured in the settings file (or none yet).
+    pub fn configured(paths: Paths, keychain: Arc<dyn Keychain>) -> Result<Self, DeskError> {
+        let settings: SettingsFile = config::read_toml(&paths.settings_file())?;
+        let tenant = if settings.tenant == TenantSettings::default() {
+            None
+        } else {
+            settings.tenant.validate().ok()
+        };
+        Self::new(paths, Profile::Configured, tenant, keychain)
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    pub async fn status(&self) -> DeskStatus {
+        let inner = self.inner.lock().await;
+        DeskStatus {
+            profile: self.profile,
+            configured: inner.tenant.is_some(),
+            account: inner.account.clone(),
+            connection: inner.connection.clone(),
+            keychain_warning: inner
+                .session
+                .as_ref()
+                .and_then(|s| s.keychain_warning().map(str::to_string)),
+        }
+    }
+
+    /// Signs the last account in silently from the keychain. Never fails: the outcome is the
+    /// connection state (online, offline, or needs sign-in), and cached data stays available.
+    pub async fn resume(&self) -> DeskStatus {
+        let (tenant, account) = {
+            let inner = self.inner.lock().await;
+            (inner.tenant.clone(), inner.account.clone())
+        };
+        if let (Some(tenant), Some(account)) = (tenant, account) {
+            let result =
+                Session::resume(tenant, self.http.clone(), self.keychain.clone(), account).await;
+            let mut inner = self.inner.lock().await;
+            inner.connection = match result {
+                Ok(session) => {
+                    inner.session = Some(Arc::new(session));
+                    Connection::Online
+                }
+                Err(e) if e.is_unreachable() => Connection::Offline {
+                    reason: e.to_string(),
+                },
+                Err(e) => Connection::NeedsSignIn {
+                    reason: e.to_string(),
+                },
+            };
+        }
+        self.status().await
+    }
+
+    /// Interactive sign-in in the system browser.
+    pub async fn sign_in(
+        &self,
+        options: &SignInOptions,
+        open_browser: OpenBrowser<'_>,
+    ) -> Result<DeskStatus, DeskError> {
+        let tenant = self
+            .inner
+            .lock()
+            .await
+            .tenant
+            .clone()
+            .ok_or(DeskError::NotConfigured)?;
+        let tokens = auth::sign_in(&tenant, &self.http, options, open_browser).await?;
+        let session =
+            Session::from_sign_in(tenant, self.http.clone(), self.keychain.clone(), tokens)?;
+        let account = session.account().clone();
+        let store = Arc::new(Store::open(&self.paths.account_db(&account))?);
+        self.remember_account(Some(account.clone()))?;
+        {
+            let mut inner = self.inner.lock().await;
+            inner.account = Some(account);
+            inner.store = Some(store);
+            inner.session = Some(Arc::new(session));
+            inner.connection = Connection::Online;
+        }
+        Ok(self.status().await)
+    }
+
+    /// Signs out: keychain entry and in-memory tokens go; the cache goes only if asked.
+    pub async fn sign_out(&self, remove_cache: bool) -> Result<DeskStatus, DeskError> {
+        let (session, account, store) = {
+            let mut inner = self.inner.lock().await;
+            inner.connection = Connection::SignedOut;
+            (
+                inner.session.take(),
+                inner.account.take(),
+                inner.store.take(),
+            )
+        };
+        match (&session, &account) {
+            (Some(s), _) => s.sign_out().await?,
+            (None, Some(a)) => self.keychain.remove(&a.key()).map_err(AuthError::from)?,
+            (None, None) => {}
+        }
+        self.remember_account(None)?;
+        if let (true, Some(a)) = (remove_cache, &account) {
+            drop(store);
+            let db = self.paths.account_db(a);
+            if let Some(dir) = db.parent() {
+                std::fs::remove_dir_all(dir)
+                    .or_else(|e| {
+                        if e.kind() == std::io::ErrorKind::NotFound {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                    .map_err(|source| StoreError::Folder {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+            }
+        }
+        Ok(self.status().await)
+    }
+
+    /// The cached webinars, without the network.
+    pub async fn webinars(&self) -> Result<WebinarList, DeskError> {
+        let store = self
+            .inner
+            .lock()
+            .await
+            .store
+            .clone()
+            .ok_or(DeskError::NotSignedIn)?;
+        Ok(WebinarList {
+            webinars: store.webinars()?,
+            sync: store.sync_state("webinars")?,
+        })
+    }
+
+    /// Syncs my webinars from Teams into the cache.
+    pub async fn sync_webinars(&self, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
+        let (tenant, store, session) = {
+            let inner = self.inner.lock().await;
+            (
+                inner.tenant.clone(),
+                inner.store.clone(),
+                inner.session.clone(),
+            )
+        };
+        let tenant = tenant.ok_or(DeskError::NotConfigured)?;
+        let store = store.ok_or(DeskError::NotSignedIn)?;
+        let session = match session {
+            Some(s) => s,
+            // Offline or not yet resumed: try the silent sign-in again first.
+            None => match self.resume().await.connection {
+                Connection::Online => self
+                    .inner
+                    .lock()
+                    .await
+                    .session
+                    .clone()
+                    .ok_or(DeskError::NotSignedIn)?,
+                Connection::Offline { reason } => {
+                    store.record_failed_sync("webinars", now, &reason)?;
+                    return Err(AuthError::Unreachable {
+                        what: "your tenant",
+                        url: tenant.authority_url.to_string(),
+                        message: reason,
+                    }
+                    .into());
+                }
+                Connection::NeedsSignIn { reason } => {
+                    return Err(AuthError::SignInRequired(reason).into());
+                }
+                _ => return Err(DeskError::NotSignedIn),
+            },
+        };
+        let graph = GraphClient::new(self.http.clone(), &tenant.graph_url, session);
+        let result = sync::sync_my_webinars(&graph, &store, now).await;
+        let mut inner = self.inner.lock().await;
+        match &result {
+            Ok(_) => inner.connection = Connection::Online,
+            Err(SyncError::Graph(GraphError::Unreachable { message, .. })) => {
+                inner.connection = Connection::Offline {
+                    reason: message.clone(),
+                }
+            }
+            Err(SyncError::Graph(GraphError::Auth(e))) if e.is_unreachable() => {
+                inner.connection = Connection::Offline {
+                    reason: e.to_string(),
+                }
+            }
+            Err(SyncError::Graph(GraphError::Auth(e))) if e.needs_interactive_sign_in() => {
+                inner.connection = Connection::NeedsSignIn {
+                    reason: e.to_string(),
+                };
+                inner.session = None;
+            }
+            Err(_) => {}
+        }
+        Ok(result?)
+    }
+
+    /// The settings as saved (possibly incomplete), for the settings form.
+    pub fn settings(&self) -> Result<TenantSettings, DeskError> {
+        Ok(config::read_toml::<SettingsFile>(&self.paths.settings_file())?.tenant)
+    }
+
+    /// Validates and saves tenant settings. A changed tenant signs the current account out
+    /// (its tokens belong to the old tenant); the cache stays.
+    pub async fn save_settings(&self, settings: TenantSettings) -> Result<DeskStatus, DeskError> {
+        let tenant = settings.validate()?;
+        config::write_toml(
+            &self.paths.settings_file(),
+            &SettingsFile { tenant: settings },
+        )?;
+        if self.profile == Profile::Configured {
+            let changed = self.inner.lock().await.tenant.as_ref() != Some(&tenant);
+            if changed {
+                let signed_in = self.inner.lock().await.account.is_some();
+                if signed_in {
+                    self.sign_out(false).await?;
+                }
+                self.inner.lock().await.tenant = Some(tenant);
+            }
+        }
+        Ok(self.status().await)
+    }
+
+    fn remember_account(&self, account: Option<Account>) -> Result<(), ConfigError> {
+        let path = self.paths.state_file();
+        let mut state: StateFile = config::read_toml(&path)?;
+        state.set_last_account(self.profile, account);
+        config::write_toml(&path, &state)
+    }
+}

@@ -1,0 +1,317 @@
+//! The local SQLite copy: one database file per account, the long-term record the app shows
+//! offline.
+//!
+//! Invariants: WAL mode and foreign keys on; migrations are append-only and applied at open in
+//! one transaction (`rusqlite_migration`); every sync writes in one transaction, so a crash
+//! leaves the previous data or the new data, never a mix; nothing secret is stored here.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+
+use crate::sync::{ListingPlan, WebinarRecord};
+use crate::webinar::{Role, Webinar, WebinarStatus};
+
+/// Append-only: never edit a released migration, add a new one.
+const MIGRATIONS: &[&str] = &[include_str!("store/0001_webinars.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Could not open the local data at {path}: {source}. Check disk space and permissions.")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "Could not prepare the local data at {path} ({message}). If this persists, remove the file; it is rebuilt from Teams on the next sync."
+    )]
+    Migrate { path: PathBuf, message: String },
+    #[error("Could not create the folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Reading or writing the local data failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(
+        "The local data contains a value this version does not understand ({0}). Sync again to rewrite it."
+    )]
+    Corrupt(String),
+}
+
+/// When a scope was last synced, and how the last attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncState {
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::prepare(conn, path.to_path_buf())
+    }
+
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Self::prepare(conn, ":memory:".into())
+    }
+
+    fn prepare(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migrate {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ids of webinars currently listed, for planning the next listing sync.
+    pub fn listed_webinar_ids(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM webinars WHERE listed = 1 ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Applies a listing plan and records the successful sync, all in one transaction.
+    pub fn apply_listing(&self, plan: &ListingPlan, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut upsert = tx.prepare(
+                "INSERT INTO webinars (id, title, description, start_utc, end_utc, time_zone, status, audience,
+                     role, organizer_name, co_organizers, listed, remote_json, remote_hash, first_seen_at, last_synced_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?13, ?14, ?14)
+                 ON CONFLICT(id) DO UPDATE SET
+                     title = excluded.title, description = excluded.description,
+                     start_utc = excluded.start_utc, end_utc = excluded.end_utc, time_zone = excluded.time_zone,
+                     status = excluded.status, audience = excluded.audience, role = excluded.role,
+                     organizer_name = excluded.organizer_name, co_organizers = excluded.co_organizers,
+                     listed = 1, remote_json = excluded.remote_json, remote_hash = excluded.remote_hash,
+                     last_synced_at = excluded.last_synced_at",
+            )?;
+            for WebinarRecord {
+                webinar: w,
+                remote_json,
+                remote_hash,
+            } in &plan.upsert
+            {
+                upsert.execute(params![
+                    w.id,
+                    w.title,
+                    w.description,
+                    w.start.map(|t| t.to_rfc3339()),
+                    w.end.map(|t| t.to_rfc3339()),
+                    w.time_zone,
+                    w.status.as_str(),
+                    w.audience,
+                    w.role.as_str(),
+                    w.organizer_name,
+                    serde_json::to_string(&w.co_organizers).expect("strings serialize"),
+                    remote_json,
+                    remote_hash,
+                    now.to_rfc3339(),
+                ])?;
+            }
+            let mut unlist = tx.prepare("UPDATE webinars SET listed = 0 WHERE id = ?1")?;
+            for id in &plan.unlist {
+                unlist.execute([id])?;
+            }
+        }
+        record_attempt(&tx, "webinars", now, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Notes a failed sync without touching the data it would have replaced.
+    pub fn record_failed_sync(
+        &self,
+        scope: &str,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        record_attempt(&conn, scope, now, Some(error))
+    }
+
+    pub fn sync_state(&self, scope: &str) -> Result<Option<SyncState>, StoreError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT last_success_at, last_attempt_at, last_error FROM sync_state WHERE scope = ?1",
+            [scope],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )
+        .optional()?
+        .map(|(success, attempt, error)| {
+            Ok(SyncState {
+                last_success_at: success.as_deref().map(parse_time).transpose()?,
+                last_attempt_at: parse_time(&attempt)?,
+                last_error: error,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every webinar in the cache, soonest first.
+    pub fn webinars(&self) -> Result<Vec<Webinar>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, title, description, start_utc, end_utc, time_zone, status, audience, role,
+                    organizer_name, co_organizers, listed, last_synced_at
+             FROM webinars ORDER BY start_utc IS NULL, start_utc, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, bool>(11)?,
+                r.get::<_, String>(12)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                title,
+                description,
+                start,
+                end,
+                time_zone,
+                status,
+                audience,
+                role,
+                organizer_name,
+                co,
+                listed,
+                synced,
+            ) = row?;
+            out.push(Webinar {
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role '{role}'")))?,
+                co_organizers: serde_json::from_str(&co)
+                    .map_err(|e| StoreError::Corrupt(format!("co-organizers: {e}")))?,
+                start: start.as_deref().map(parse_time).transpose()?,
+                end: end.as_deref().map(parse_time).transpose()?,
+                status: WebinarStatus::from_graph(Some(&status)),
+                last_synced_at: parse_time(&synced)?,
+                id,
+                title,
+                description,
+                time_zone,
+                audience,
+                organizer_name,
+                listed,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn record_attempt(
+    conn: &Connection,
+    scope: &str,
+    now: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    let now = now.to_rfc3339();
+    conn.execute(
+        "INSERT INTO sync_state (scope, last_success_at, last_attempt_at, last_error)
+         VALUES (?1, CASE WHEN ?3 IS NULL THEN ?2 END, ?2, ?3)
+         ON CONFLICT(scope) DO UPDATE SET
+             last_success_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE sync_state.last_success_at END,
+             last_attempt_at = ?2, last_error = ?3",
+        params![scope, now, error],
+    )?;
+    Ok(())
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time '{s}': {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.validate().unwrap();
+    }
+
+    #[test]
+    fn failed_sync_keeps_last_success() {
+        let store = Store::open_in_memory().unwrap();
+        let t1 = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let t2 = t1 + chrono::Duration::minutes(5);
+        store.apply_listing(&ListingPlan::default(), t1).unwrap();
+        store.record_failed_sync("webinars", t2, "offline").unwrap();
+        let state = store.sync_state("webinars").unwrap().unwrap();
+        assert_eq!(state.last_success_at, Some(t1));
+        assert_eq!(state.last_attempt_at, t2);
+        assert_eq!(state.last_error.as_deref(), Some("offline"));
+    }
+}

@@ -1,0 +1,103 @@
+//! `tenant-sim serve`: runs the simulated tenant until interrupted and prints its addresses as
+//! one JSON line. `tenant-sim token --account organizer`: prints a Graph token for a demo
+//! account, for curl or a Graph SDK pointed at a running `tenant-sim` (same `--state-dir`).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "tenant-sim",
+    version,
+    about = "A simulated Microsoft 365 tenant for Webinar Desk"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Entra, Graph and the companion on loopback ports.
+    Serve {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Entra's port; Graph and the companion take the next two (0: any free ports).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value_t = 20)]
+        page_size: usize,
+        /// Keep the signing key here, so tokens survive restarts.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Print a Graph access token for a demo account (organizer, coorganizer, nopremium).
+    Token {
+        #[arg(long, default_value = "organizer")]
+        account: String,
+        /// The `--state-dir` of the running tenant-sim whose key should sign it.
+        #[arg(long)]
+        state_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            seed,
+            port,
+            page_size,
+            state_dir,
+        } => {
+            let ports = if port == 0 {
+                [0, 0, 0]
+            } else {
+                [port, port + 1, port + 2]
+            };
+            let config = tenant_sim::SimConfig {
+                seed,
+                page_size,
+                state_dir,
+                ports,
+                ..Default::default()
+            };
+            let handle = match tenant_sim::start(config).await {
+                Ok(h) => h,
+                Err(e) => {
+                    eprintln!("tenant-sim: cannot start: {e}");
+                    std::process::exit(2);
+                }
+            };
+            println!("{}", handle.describe());
+            let _ = tokio::signal::ctrl_c().await;
+            handle.stop();
+        }
+        Command::Token { account, state_dir } => {
+            if tenant_sim::directory::account(&account).is_none() {
+                eprintln!(
+                    "tenant-sim: unknown account '{account}' (organizer, coorganizer, nopremium)"
+                );
+                std::process::exit(2);
+            }
+            let config = tenant_sim::SimConfig {
+                state_dir: Some(state_dir),
+                ..Default::default()
+            };
+            match tenant_sim::start(config).await {
+                Ok(h) => println!("{}", h.graph_token(&account)),
+                Err(e) => {
+                    eprintln!("tenant-sim: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    }
+}

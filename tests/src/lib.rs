@@ -1,0 +1,139 @@
+//! Shared fixtures for Webinar Desk's cross-crate and end-to-end tests: a simulated tenant with
+//! matching settings, a scripted "system browser", a temporary app home, and a validator that
+//! holds JSON to the Graph v1.0 schema in `shared/reference`.
+//!
+//! Fakes live only at process boundaries: the tenant (tenant-sim), the browser (an HTTP client
+//! acting as the user), the keychain (in memory), the disk (temp folders).
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use webinar_desk_core::Desk;
+use webinar_desk_core::auth::{MemoryKeychain, SignInOptions};
+use webinar_desk_core::config::{Paths, Profile, TenantSettings};
+
+pub use tenant_sim::{SimConfig, SimHandle};
+
+/// Starts a simulated tenant with the given page size and a fresh key.
+pub async fn start_tenant(page_size: usize) -> SimHandle {
+    tenant_sim::start(SimConfig {
+        page_size,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("tenant-sim starts")
+}
+
+/// The settings an organizer would enter for this tenant.
+pub fn settings_for(sim: &SimHandle) -> TenantSettings {
+    serde_json::from_value(sim.describe()).expect("describe() carries tenant settings")
+}
+
+/// A browser that signs in as `account` at once: it opens the authorize URL with
+/// `prompt=none&login_hint=…` (an existing browser session in Entra's terms) and follows the
+/// redirect to the app's loopback listener, as a real browser would.
+pub fn browser_as(account: &'static str) -> impl Fn(&str) -> Result<(), String> + Send + Sync {
+    move |url: &str| {
+        let mut url = url::Url::parse(url).map_err(|e| e.to_string())?;
+        url.query_pairs_mut().append_pair("login_hint", account);
+        let url = with_prompt_none(url);
+        tokio::spawn(async move {
+            let response = reqwest::Client::new().get(url).send().await;
+            if let Err(e) = response {
+                eprintln!("scripted browser failed: {e}");
+            }
+        });
+        Ok(())
+    }
+}
+
+fn with_prompt_none(url: url::Url) -> url::Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "prompt")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut url = url;
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair("prompt", "none");
+    url
+}
+
+/// A temporary app home (config, data, logs) removed when dropped.
+#[derive(Debug)]
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn paths(&self) -> Paths {
+        Paths::under(self.dir.path())
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A desk on the simulated tenant, with an in-memory keychain.
+pub fn desk(home: &Home, sim: &SimHandle, keychain: Arc<MemoryKeychain>) -> Desk {
+    let tenant = settings_for(sim)
+        .validate()
+        .expect("simulated tenant settings are valid");
+    Desk::new(home.paths(), Profile::Configured, Some(tenant), keychain).expect("desk opens")
+}
+
+/// Signs `account` in through the real flow.
+pub async fn signed_in(
+    home: &Home,
+    sim: &SimHandle,
+    keychain: Arc<MemoryKeychain>,
+    account: &'static str,
+) -> Desk {
+    let desk = desk(home, sim, keychain);
+    let browser = browser_as(account);
+    desk.sign_in(&SignInOptions::default(), &browser)
+        .await
+        .expect("sign-in succeeds");
+    desk
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}

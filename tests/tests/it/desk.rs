@@ -1,0 +1,203 @@
+//! The desk across restarts: silent sign-in from the keychain, offline with cached data, sign
+//! out, settings.
+
+use std::sync::Arc;
+
+use webinar_desk_core::auth::{Keychain, MemoryKeychain};
+use webinar_desk_core::config::{Profile, TenantSettings};
+use webinar_desk_core::desk::Connection;
+use webinar_desk_core::{Desk, ErrorKind};
+use webinar_desk_tests::{Home, desk, settings_for, signed_in, start_tenant};
+
+#[tokio::test]
+async fn reopening_shows_the_cache_at_once_and_signs_in_silently() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let first = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    first.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let cached = first.webinars().await.unwrap().webinars;
+    drop(first);
+
+    let again = desk(&home, &sim, keychain.clone());
+    let status = again.status().await;
+    assert_eq!(
+        status.connection,
+        Connection::Connecting,
+        "cache open before any network call"
+    );
+    assert_eq!(status.account.as_ref().unwrap().display_name, "Megan Bowen");
+    assert_eq!(
+        again.webinars().await.unwrap().webinars,
+        cached,
+        "cached list without the network"
+    );
+    assert_eq!(again.resume().await.connection, Connection::Online);
+    again
+        .sync_webinars(chrono::Utc::now())
+        .await
+        .expect("sync with the silently renewed tokens");
+}
+
+#[tokio::test]
+async fn with_the_tenant_unreachable_the_cache_stays_and_is_marked_offline() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let first = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    first.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let cached = first.webinars().await.unwrap();
+    let settings = settings_for(&sim);
+    drop(first);
+    drop(sim);
+
+    let offline = Desk::new(
+        home.paths(),
+        Profile::Configured,
+        Some(settings.validate().unwrap()),
+        keychain.clone(),
+    )
+    .unwrap();
+    let status = offline.resume().await;
+    assert!(
+        matches!(status.connection, Connection::Offline { .. }),
+        "{:?}",
+        status.connection
+    );
+    let list = offline.webinars().await.unwrap();
+    assert_eq!(list.webinars, cached.webinars);
+    assert_eq!(
+        list.sync.unwrap().last_success_at,
+        cached.sync.unwrap().last_success_at,
+        "the data's age is known"
+    );
+    let err = offline.sync_webinars(chrono::Utc::now()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Offline, "{err}");
+    assert_eq!(
+        offline.webinars().await.unwrap().webinars,
+        cached.webinars,
+        "a failed sync keeps the cache"
+    );
+    assert_eq!(
+        keychain.len(),
+        1,
+        "being offline does not forget the sign-in"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_entra_no_longer_accepts_asks_for_sign_in_and_keeps_the_cache() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let first = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    first.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let account = first.status().await.account.unwrap();
+    drop(first);
+    let rt = keychain.load(&account.key()).unwrap().unwrap();
+    sim.revoke_refresh_token(rt.expose());
+
+    let again = desk(&home, &sim, keychain);
+    let status = again.resume().await;
+    let Connection::NeedsSignIn { reason } = status.connection else {
+        panic!("{:?}", status.connection)
+    };
+    assert!(
+        reason.contains("Sign in again") && reason.contains("AADSTS50173"),
+        "{reason}"
+    );
+    assert!(!again.webinars().await.unwrap().webinars.is_empty());
+    let err = again.sync_webinars(chrono::Utc::now()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignInRequired);
+}
+
+#[tokio::test]
+async fn sign_out_forgets_tokens_and_keeps_the_cache_unless_asked() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let d = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    d.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let account = d.status().await.account.unwrap();
+    let db = home.paths().account_db(&account);
+    let status = d.sign_out(false).await.unwrap();
+    assert_eq!(status.connection, Connection::SignedOut);
+    assert!(status.account.is_none());
+    assert!(
+        keychain.is_empty(),
+        "the refresh token is gone from the keychain"
+    );
+    assert!(db.exists(), "the cache stays");
+    assert_eq!(
+        d.webinars().await.unwrap_err().kind(),
+        ErrorKind::SignInRequired
+    );
+
+    let d = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    assert!(
+        !d.webinars().await.unwrap().webinars.is_empty(),
+        "signing back in finds the kept cache"
+    );
+    d.sign_out(true).await.unwrap();
+    assert!(!db.exists(), "asked to, sign-out removes the cache");
+    assert!(!db.parent().unwrap().exists());
+}
+
+#[tokio::test]
+async fn accounts_have_separate_caches() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let megan = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    megan.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let megan_list = megan.webinars().await.unwrap().webinars;
+    megan.sign_out(false).await.unwrap();
+    let lee = signed_in(&home, &sim, keychain.clone(), "nopremium").await;
+    assert!(
+        lee.webinars().await.unwrap().webinars.is_empty(),
+        "a new account starts empty"
+    );
+    lee.sync_webinars(chrono::Utc::now()).await.unwrap();
+    let lee_list = lee.webinars().await.unwrap().webinars;
+    assert!(!lee_list.is_empty() && lee_list.len() < megan_list.len());
+    assert!(
+        lee_list
+            .iter()
+            .all(|w| !megan_list.iter().any(|m| m.id == w.id))
+    );
+}
+
+#[tokio::test]
+async fn settings_are_validated_saved_and_picked_up() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let d = Desk::configured(home.paths(), keychain.clone()).unwrap();
+    assert!(!d.status().await.configured);
+    let err = d
+        .sign_in(
+            &Default::default(),
+            &webinar_desk_tests::browser_as("organizer"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotConfigured);
+
+    let bad = TenantSettings {
+        tenant_id: "common".into(),
+        ..settings_for(&sim)
+    };
+    let err = d.save_settings(bad).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert_eq!(err.field_problems()[0].field, "tenant_id");
+    assert!(
+        !home.paths().settings_file().exists(),
+        "invalid settings are not saved"
+    );
+
+    let status = d.save_settings(settings_for(&sim)).await.unwrap();
+    assert!(status.configured);
+    assert_eq!(d.settings().unwrap(), settings_for(&sim));
+    let reopened = Desk::configured(home.paths(), keychain).unwrap();
+    assert!(reopened.status().await.configured);
+}

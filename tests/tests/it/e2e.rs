@@ -1,0 +1,1 @@
+//! The end-to-end suite (filled in with the shell).

@@ -1,0 +1,9 @@
+//! Cross-crate integration tests and the end-to-end suite: one binary, one module per area.
+
+mod companion;
+mod contract;
+mod desk;
+mod e2e;
+mod graph;
+mod secrets;
+mod signin;
