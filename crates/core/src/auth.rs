@@ -64,7 +64,7 @@ pub enum AuthError {
     )]
     Loopback(std::io::Error),
     #[error("Entra ID refused: {0}")]
-    Entra(EntraError),
+    Entra(Box<EntraError>),
     #[error("Sign in again: {0}")]
     SignInRequired(String),
     #[error(

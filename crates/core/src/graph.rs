@@ -100,7 +100,7 @@ pub enum GraphError {
         client_request_id: String,
     },
     #[error("Microsoft Graph refused {} (HTTP {}{}): {} {}", .0.operation, .0.status, codes(&.0.codes), .0.message, .0.advice())]
-    Service(ServiceError),
+    Service(Box<ServiceError>),
     #[error("Microsoft Graph's answer to {operation} could not be read: {message}")]
     Malformed {
         operation: &'static str,
@@ -337,7 +337,7 @@ impl GraphClient {
                     request_id.as_deref().unwrap_or("none")
                 ))));
             }
-            return Err(GraphError::Service(error));
+            return Err(GraphError::Service(Box::new(error)));
         }
     }
 }

@@ -303,9 +303,10 @@ async fn token(
     }
 }
 
-fn public_client_check(sim: &Sim, form: &HashMap<String, String>) -> Result<(), Response> {
+/// The refusal for a token request that is not from the desktop public client, if any.
+fn public_client_refusal(sim: &Sim, form: &HashMap<String, String>) -> Option<Response> {
     if form.get("client_id").map(String::as_str) != Some(DESKTOP_CLIENT_ID) {
-        return Err(entra_error(
+        return Some(entra_error(
             sim,
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -314,7 +315,7 @@ fn public_client_check(sim: &Sim, form: &HashMap<String, String>) -> Result<(), 
         ));
     }
     if form.contains_key("client_secret") || form.contains_key("client_assertion") {
-        return Err(entra_error(
+        return Some(entra_error(
             sim,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -322,12 +323,12 @@ fn public_client_check(sim: &Sim, form: &HashMap<String, String>) -> Result<(), 
             "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
         ));
     }
-    Ok(())
+    None
 }
 
 fn redeem_code(sim: &Sim, form: &HashMap<String, String>) -> Response {
-    if let Err(r) = public_client_check(sim, form) {
-        return r;
+    if let Some(refusal) = public_client_refusal(sim, form) {
+        return refusal;
     }
     let code = form.get("code").cloned().unwrap_or_default();
     let issued = match sim.take_code(&code) {
@@ -386,8 +387,8 @@ fn redeem_code(sim: &Sim, form: &HashMap<String, String>) -> Response {
 }
 
 fn redeem_refresh(sim: &Sim, form: &HashMap<String, String>) -> Response {
-    if let Err(r) = public_client_check(sim, form) {
-        return r;
+    if let Some(refusal) = public_client_refusal(sim, form) {
+        return refusal;
     }
     let raw = form.get("refresh_token").cloned().unwrap_or_default();
     let claims = match sim.verify_refresh_token(&raw) {

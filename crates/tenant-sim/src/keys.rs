@@ -38,10 +38,10 @@ impl SigningKey {
     /// Loads the key from `dir/signing-key.pem`, creating it on first use.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
         let path = dir.join("signing-key.pem");
-        if let Ok(pem) = std::fs::read_to_string(&path) {
-            if let Ok(private) = RsaPrivateKey::from_pkcs1_pem(&pem) {
-                return Ok(Self::from_private(&private));
-            }
+        if let Ok(pem) = std::fs::read_to_string(&path)
+            && let Ok(private) = RsaPrivateKey::from_pkcs1_pem(&pem)
+        {
+            return Ok(Self::from_private(&private));
         }
         let private =
             RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key generation");

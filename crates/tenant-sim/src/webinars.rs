@@ -127,7 +127,7 @@ pub fn seed(seed: u64, now: DateTime<Utc>) -> Vec<Webinar> {
             end: start + Duration::minutes(minutes),
             time_zone: zone.to_string(),
             status: status.to_string(),
-            audience: if topic % 3 == 0 {
+            audience: if topic.is_multiple_of(3) {
                 "everyone"
             } else {
                 "organization"

@@ -73,12 +73,12 @@ impl Session {
             })?;
         let mut unsaved = None;
         let mut keychain_warning = None;
-        if let Some(rt) = &tokens.refresh_token {
-            if let Err(e) = keychain.save(&account.key(), rt) {
-                tracing::warn!("refresh token not saved: {e}");
-                keychain_warning = Some(e.to_string());
-                unsaved = Some(rt.clone());
-            }
+        if let Some(rt) = &tokens.refresh_token
+            && let Err(e) = keychain.save(&account.key(), rt)
+        {
+            tracing::warn!("refresh token not saved: {e}");
+            keychain_warning = Some(e.to_string());
+            unsaved = Some(rt.clone());
         }
         Ok(Self {
             config,
@@ -146,10 +146,10 @@ impl Session {
                 ),
                 other => other,
             })?;
-        if let Some(rotated) = &tokens.refresh_token {
-            if self.keychain.save(&key, rotated).is_err() {
-                *self.unsaved_refresh.lock().await = Some(rotated.clone());
-            }
+        if let Some(rotated) = &tokens.refresh_token
+            && self.keychain.save(&key, rotated).is_err()
+        {
+            *self.unsaved_refresh.lock().await = Some(rotated.clone());
         }
         *cached = Some(Cached {
             token: tokens.access_token.clone(),
@@ -241,10 +241,8 @@ impl GraphTokens for Session {
     ) -> Pin<Box<dyn Future<Output = Result<Secret, AuthError>> + Send + '_>> {
         Box::pin(async move {
             let mut cached = self.graph.lock().await;
-            if !renew {
-                if let Some(c) = cached.as_ref().filter(|c| c.fresh(Utc::now())) {
-                    return Ok(c.token.clone());
-                }
+            if !renew && let Some(c) = cached.as_ref().filter(|c| c.fresh(Utc::now())) {
+                return Ok(c.token.clone());
             }
             let fresh = self.fetch_graph_token().await?;
             let token = fresh.token.clone();

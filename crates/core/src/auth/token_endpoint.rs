@@ -202,12 +202,15 @@ fn token_error(
     e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, EntraError>,
 ) -> AuthError {
     match e {
-        RequestTokenError::ServerResponse(entra) => AuthError::Entra(entra),
+        RequestTokenError::ServerResponse(entra) => AuthError::Entra(Box::new(entra)),
         RequestTokenError::Request(inner) => AuthError::Unreachable {
             what: "Entra ID",
             url: config.token_url().to_string(),
-            // The inner error's text names the host and cause, never a request body.
-            message: inner.to_string(),
+            // The top-level text is just "client error"; the cause is in the reqwest error.
+            message: match &inner {
+                oauth2::HttpClientError::Reqwest(e) => super::transport_message(e),
+                other => other.to_string(),
+            },
         },
         RequestTokenError::Parse(err, _body) => AuthError::Protocol {
             what: "Entra ID's token endpoint",
