@@ -1,0 +1,238 @@
+//! The shapes the window sees: camelCase JSON built from core types at this edge, and the one
+//! error shape `{kind, message, correlationId, requestId, retryAfterSecs, fields}` the UI
+//! branches on (by `kind`, never by message).
+
+use serde::{Deserialize, Serialize};
+use webinar_desk_core::config::{Profile, TenantSettings};
+use webinar_desk_core::desk::{Connection, WebinarList};
+use webinar_desk_core::sync::SyncReport;
+use webinar_desk_core::webinar::Webinar;
+use webinar_desk_core::{DeskError, DeskStatus};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDto {
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiError {
+    pub kind: &'static str,
+    pub message: String,
+    pub correlation_id: Option<String>,
+    pub request_id: Option<String>,
+    pub retry_after_secs: Option<u64>,
+    pub fields: Vec<FieldDto>,
+}
+
+impl UiError {
+    pub fn canceled() -> Self {
+        Self {
+            kind: "signInCanceled",
+            message: "Sign-in was canceled.".into(),
+            correlation_id: None,
+            request_id: None,
+            retry_after_secs: None,
+            fields: Vec::new(),
+        }
+    }
+}
+
+impl From<DeskError> for UiError {
+    fn from(e: DeskError) -> Self {
+        tracing::warn!(
+            kind = e.kind().as_str(),
+            correlation_id = e.correlation_id(),
+            "command failed: {e}"
+        );
+        Self {
+            kind: e.kind().as_str(),
+            correlation_id: e.correlation_id(),
+            request_id: e.request_id(),
+            retry_after_secs: e.retry_after_secs(),
+            fields: e
+                .field_problems()
+                .iter()
+                .map(|p| FieldDto {
+                    field: p.field,
+                    message: p.message.clone(),
+                })
+                .collect(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDto {
+    pub display_name: String,
+    pub username: String,
+    pub tenant_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionDto {
+    pub state: &'static str,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDto {
+    pub profile: &'static str,
+    pub configured: bool,
+    pub account: Option<AccountDto>,
+    pub connection: ConnectionDto,
+    pub keychain_warning: Option<String>,
+}
+
+impl From<DeskStatus> for StatusDto {
+    fn from(s: DeskStatus) -> Self {
+        let (state, reason) = match s.connection {
+            Connection::SignedOut => ("signedOut", None),
+            Connection::Connecting => ("connecting", None),
+            Connection::Online => ("online", None),
+            Connection::Offline { reason } => ("offline", Some(reason)),
+            Connection::NeedsSignIn { reason } => ("needsSignIn", Some(reason)),
+        };
+        Self {
+            profile: match s.profile {
+                Profile::Demo => "demo",
+                Profile::Configured => "configured",
+            },
+            configured: s.configured,
+            account: s.account.map(|a| AccountDto {
+                display_name: a.display_name,
+                username: a.username,
+                tenant_id: a.tenant_id,
+            }),
+            connection: ConnectionDto { state, reason },
+            keychain_warning: s.keychain_warning,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebinarDto {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub time_zone: String,
+    pub status: String,
+    pub audience: Option<String>,
+    pub role: &'static str,
+    pub organizer_name: Option<String>,
+    pub co_organizers: Vec<String>,
+    pub listed: bool,
+    pub last_synced_at: String,
+}
+
+impl From<Webinar> for WebinarDto {
+    fn from(w: Webinar) -> Self {
+        Self {
+            start: w.start.map(|t| t.to_rfc3339()),
+            end: w.end.map(|t| t.to_rfc3339()),
+            status: w.status.as_str().to_string(),
+            role: w.role.as_str(),
+            last_synced_at: w.last_synced_at.to_rfc3339(),
+            id: w.id,
+            title: w.title,
+            description: w.description,
+            time_zone: w.time_zone,
+            audience: w.audience,
+            organizer_name: w.organizer_name,
+            co_organizers: w.co_organizers,
+            listed: w.listed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebinarListDto {
+    pub webinars: Vec<WebinarDto>,
+    pub last_success_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl From<WebinarList> for WebinarListDto {
+    fn from(l: WebinarList) -> Self {
+        Self {
+            webinars: l.webinars.into_iter().map(Into::into).collect(),
+            last_success_at: l
+                .sync
+                .as_ref()
+                .and_then(|s| s.last_success_at)
+                .map(|t| t.to_rfc3339()),
+            last_attempt_at: l.sync.as_ref().map(|s| s.last_attempt_at.to_rfc3339()),
+            last_error: l.sync.and_then(|s| s.last_error),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReportDto {
+    pub webinars: usize,
+    pub unlisted: usize,
+    pub warnings: Vec<String>,
+    pub finished_at: String,
+}
+
+impl From<SyncReport> for SyncReportDto {
+    fn from(r: SyncReport) -> Self {
+        Self {
+            webinars: r.webinars,
+            unlisted: r.unlisted,
+            warnings: r.warnings,
+            finished_at: r.finished_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsDto {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub companion_url: String,
+    pub companion_scope: String,
+    #[serde(default)]
+    pub authority_url: Option<String>,
+    #[serde(default)]
+    pub graph_url: Option<String>,
+}
+
+impl From<TenantSettings> for SettingsDto {
+    fn from(s: TenantSettings) -> Self {
+        Self {
+            tenant_id: s.tenant_id,
+            client_id: s.client_id,
+            companion_url: s.companion_url,
+            companion_scope: s.companion_scope,
+            authority_url: s.authority_url,
+            graph_url: s.graph_url,
+        }
+    }
+}
+
+impl From<SettingsDto> for TenantSettings {
+    fn from(s: SettingsDto) -> Self {
+        Self {
+            tenant_id: s.tenant_id,
+            client_id: s.client_id,
+            companion_url: s.companion_url,
+            companion_scope: s.companion_scope,
+            authority_url: s.authority_url.filter(|u| !u.trim().is_empty()),
+            graph_url: s.graph_url.filter(|u| !u.trim().is_empty()),
+        }
+    }
+}

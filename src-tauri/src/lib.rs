@@ -1,0 +1,73 @@
+//! The Tauri shell: windows, plugins, app state and commands — nothing else. Every command is a
+//! few lines that call one [`webinar_desk_core`] function and convert the result at the edge
+//! ([`dto`]). The shell is the only crate that knows Tauri.
+
+mod commands;
+mod dto;
+mod state;
+
+use std::sync::Arc;
+
+use webinar_desk_core::auth::OsKeychain;
+use webinar_desk_core::config::Paths;
+
+pub use state::AppState;
+
+/// How the app was started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Launch {
+    /// `--demo`: start on the built-in simulated tenant.
+    pub demo: bool,
+}
+
+impl Launch {
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            demo: args.into_iter().any(|a| a == "--demo"),
+        }
+    }
+}
+
+/// Builds and runs the app; returns when the last window closes.
+pub fn run(launch: Launch) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let paths = match Paths::discover() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("webinar-desk: {e}");
+            std::process::exit(2);
+        }
+    };
+    tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            let state = tauri::async_runtime::block_on(AppState::start(
+                paths,
+                Arc::new(OsKeychain),
+                launch.demo,
+            ))?;
+            tauri::Manager::manage(app, state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::resume,
+            commands::start_demo,
+            commands::leave_demo,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::webinars,
+            commands::sync_webinars,
+            commands::get_settings,
+            commands::save_settings,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Tauri runtime starts");
+}
