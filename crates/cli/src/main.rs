@@ -1,0 +1,277 @@
+//! `webinar-desk-cli`: Webinar Desk for scripts and support, on the same core as the window.
+//!
+//! It uses the same settings, keychain entry and per-account cache as the app, so a sign-in in
+//! either is a sign-in in both. Exit codes: 0 success, 1 a failure Webinar Desk explains, 2 bad
+//! usage.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use webinar_desk_core::auth::{OsKeychain, SignInOptions};
+use webinar_desk_core::config::{Paths, TenantSettings};
+use webinar_desk_core::desk::Connection;
+use webinar_desk_core::{Desk, DeskError};
+
+#[derive(Parser)]
+#[command(
+    name = "webinar-desk-cli",
+    version,
+    about = "Webinar Desk on the command line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show or change the organization's tenant settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Sign in in the browser ($BROWSER, else the system's), waiting up to 5 minutes.
+    SignIn {
+        /// Pre-fill the account (Entra's login_hint).
+        #[arg(long)]
+        login_hint: Option<String>,
+    },
+    /// Sign out: remove the saved sign-in from the keychain.
+    SignOut {
+        /// Also delete the local copy of this account's data.
+        #[arg(long)]
+        remove_cache: bool,
+    },
+    /// Who is signed in and whether Teams is reachable.
+    Status,
+    /// Work with my webinars.
+    #[command(subcommand)]
+    Webinars(WebinarsCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the saved settings (nothing in them is secret).
+    Show,
+    /// Validate and save settings.
+    Set(SettingsArgs),
+    /// Save the settings a running `tenant-sim serve` printed (its JSON line on stdin).
+    FromTenantSim,
+}
+
+#[derive(Args)]
+struct SettingsArgs {
+    #[arg(long)]
+    tenant_id: String,
+    #[arg(long)]
+    client_id: String,
+    #[arg(long)]
+    companion_url: String,
+    #[arg(long)]
+    companion_scope: String,
+    #[arg(long)]
+    authority_url: Option<String>,
+    #[arg(long)]
+    graph_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum WebinarsCommand {
+    /// List the webinars in the local copy.
+    List {
+        /// Sync with Teams first.
+        #[arg(long)]
+        sync: bool,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync my webinars from Teams into the local copy.
+    Sync,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("webinar-desk-cli: {e}");
+            for p in e.field_problems() {
+                eprintln!("  {}: {}", p.field, p.message);
+            }
+            if let Some(id) = e.correlation_id() {
+                eprintln!("  correlation id: {id}");
+            }
+            if let Some(id) = e.request_id() {
+                eprintln!("  Graph request id: {id}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_browser(url: &str) -> Result<(), String> {
+    eprintln!("Sign in in your browser. If it does not open, open this address:\n{url}");
+    let (program, args): (String, Vec<&str>) = match std::env::var("BROWSER") {
+        Ok(b) if !b.is_empty() => (b, vec![url]),
+        _ if cfg!(target_os = "macos") => ("open".into(), vec![url]),
+        _ if cfg!(windows) => ("rundll32".into(), vec!["url.dll,FileProtocolHandler", url]),
+        _ => ("xdg-open".into(), vec![url]),
+    };
+    // The address is printed above, so a browser that cannot start is not fatal.
+    if let Err(e) = std::process::Command::new(&program).args(args).spawn() {
+        eprintln!("(could not start {program}: {e})");
+    }
+    Ok(())
+}
+
+async fn run(command: Command) -> Result<(), DeskError> {
+    let paths = Paths::discover()?;
+    let desk = Desk::configured(paths, Arc::new(OsKeychain))?;
+    match command {
+        Command::Config(ConfigCommand::Show) => {
+            let s = desk.settings()?;
+            println!("tenant_id       = {}", s.tenant_id);
+            println!("client_id       = {}", s.client_id);
+            println!("companion_url   = {}", s.companion_url);
+            println!("companion_scope = {}", s.companion_scope);
+            println!(
+                "authority_url   = {}",
+                s.authority_url.as_deref().unwrap_or("(default)")
+            );
+            println!(
+                "graph_url       = {}",
+                s.graph_url.as_deref().unwrap_or("(default)")
+            );
+            println!(
+                "settings file   = {}",
+                desk.paths().settings_file().display()
+            );
+        }
+        Command::Config(ConfigCommand::Set(a)) => {
+            let settings = TenantSettings {
+                tenant_id: a.tenant_id,
+                client_id: a.client_id,
+                companion_url: a.companion_url,
+                companion_scope: a.companion_scope,
+                authority_url: a.authority_url,
+                graph_url: a.graph_url,
+            };
+            desk.save_settings(settings).await?;
+            println!("Saved to {}", desk.paths().settings_file().display());
+        }
+        Command::Config(ConfigCommand::FromTenantSim) => {
+            let mut line = String::new();
+            std::io::stdin().read_to_string(&mut line).ok();
+            let settings: TenantSettings = serde_json::from_str(line.trim()).map_err(|e| {
+                DeskError::from(webinar_desk_core::config::ConfigError::Parse {
+                    path: "standard input".into(),
+                    message: format!("expected the JSON line `tenant-sim serve` prints ({e})"),
+                })
+            })?;
+            desk.save_settings(settings).await?;
+            println!(
+                "Saved the simulated tenant's settings to {}",
+                desk.paths().settings_file().display()
+            );
+        }
+        Command::SignIn { login_hint } => {
+            let options = SignInOptions {
+                login_hint,
+                ..SignInOptions::default()
+            };
+            let status = desk.sign_in(&options, &open_browser).await?;
+            let account = status.account.expect("signed in");
+            println!(
+                "Signed in as {} <{}>",
+                account.display_name, account.username
+            );
+        }
+        Command::SignOut { remove_cache } => {
+            desk.sign_out(remove_cache).await?;
+            println!(
+                "Signed out{}.",
+                if remove_cache {
+                    " and removed the local copy"
+                } else {
+                    "; the local copy stays"
+                }
+            );
+        }
+        Command::Status => {
+            let status = desk.resume().await;
+            match &status.account {
+                Some(a) => println!("Account:    {} <{}>", a.display_name, a.username),
+                None => println!("Account:    not signed in"),
+            }
+            let connection = match &status.connection {
+                Connection::Online => "online".to_string(),
+                Connection::Offline { reason } => format!("offline ({reason})"),
+                Connection::NeedsSignIn { reason } => format!("needs sign-in ({reason})"),
+                Connection::Connecting => "connecting".into(),
+                Connection::SignedOut => "signed out".into(),
+            };
+            println!("Connection: {connection}");
+            println!(
+                "Configured: {}",
+                if status.configured {
+                    "yes"
+                } else {
+                    "no — run `webinar-desk-cli config set`"
+                }
+            );
+        }
+        Command::Webinars(WebinarsCommand::Sync) => {
+            desk.resume().await;
+            let report = desk.sync_webinars(chrono::Utc::now()).await?;
+            println!(
+                "Synced {} webinars ({} no longer listed).",
+                report.webinars, report.unlisted
+            );
+            for w in report.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        Command::Webinars(WebinarsCommand::List { sync, json }) => {
+            if sync {
+                desk.resume().await;
+                desk.sync_webinars(chrono::Utc::now()).await?;
+            }
+            let list = desk.webinars().await?;
+            for w in &list.webinars {
+                let start = w.start.map(|t| t.to_rfc3339()).unwrap_or_default();
+                let end = w.end.map(|t| t.to_rfc3339()).unwrap_or_default();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "id": w.id, "title": w.title, "role": w.role.as_str(), "status": w.status.as_str(),
+                            "start": start, "end": end, "timeZone": w.time_zone, "listed": w.listed,
+                        })
+                    );
+                } else {
+                    println!(
+                        "{start:25}  {:11}  {:9}  {}",
+                        w.role.as_str(),
+                        w.status.as_str(),
+                        w.title
+                    );
+                }
+            }
+            let synced = list
+                .sync
+                .and_then(|s| s.last_success_at)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "never".into());
+            eprintln!("{} webinars; last synced {synced}", list.webinars.len());
+        }
+    }
+    Ok(())
+}
