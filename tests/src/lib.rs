@@ -5,6 +5,7 @@
 //! Fakes live only at process boundaries: the tenant (tenant-sim), the browser (an HTTP client
 //! acting as the user), the keychain (in memory), the disk (temp folders).
 
+pub mod desktop;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
