@@ -354,6 +354,26 @@ pub async fn wait_for_text(client: &Client, css: &str, check: impl Fn(&str) -> b
     }
 }
 
+/// The visible text of the first element matching `css`.
+pub async fn text_of(client: &Client, css: &str) -> String {
+    let element = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    element
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+}
+
+/// Waits until the webinar table counts a non-empty list, and returns the count text.
+pub async fn wait_for_webinars(client: &Client) -> String {
+    wait_for_text(client, ".count", |t| {
+        t.ends_with("webinars") && !t.starts_with("0 ")
+    })
+    .await
+}
+
 /// Saves a screenshot (after two animation frames, so it shows the current frame).
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     let _ = client

@@ -273,8 +273,15 @@ fn page(
         .unwrap_or_default();
     let mut body = json!({"@odata.context": context, "value": value});
     if end < items.len() {
-        body["@odata.nextLink"] =
-            Value::String(format!("{link_base}?$skiptoken={}", encode_skiptoken(end)));
+        // Graph carries the caller's $top into the next link.
+        let top = query
+            .get("$top")
+            .map(|t| format!("&$top={t}"))
+            .unwrap_or_default();
+        body["@odata.nextLink"] = Value::String(format!(
+            "{link_base}?$skiptoken={}{top}",
+            encode_skiptoken(end)
+        ));
     }
     ctx.json(StatusCode::OK, body)
 }

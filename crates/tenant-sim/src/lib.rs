@@ -250,6 +250,20 @@ fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A Graph access token for a demo account signed with `key`, as the On-Behalf-Of grant issues
+/// them (`tenant-sim token` uses the key a running tenant keeps in its state folder).
+pub fn graph_access_token(key: &SigningKey, account: &str, lifetime_secs: i64) -> String {
+    let a = directory::account(account).expect("a demo account");
+    let now = Utc::now().timestamp();
+    key.sign(&json!({
+        "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
+        "iat": now, "nbf": now, "exp": now + lifetime_secs,
+        "tid": TENANT_ID, "oid": a.object_id, "upn": a.username, "name": a.display_name,
+        "scp": "VirtualEvent.ReadWrite OnlineMeetingArtifact.Read.All", "appid": COMPANION_CLIENT_ID,
+        "idtyp": "user", "ver": "1.0",
+    }))
+}
+
 /// A running simulated tenant. Dropping it stops the servers.
 #[derive(Debug)]
 pub struct SimHandle {
@@ -414,15 +428,7 @@ impl SimHandle {
 
     /// A Graph access token for a demo account, as the On-Behalf-Of grant issues them.
     pub fn graph_token(&self, account: &str) -> String {
-        let a = directory::account(account).expect("a demo account");
-        let now = Utc::now().timestamp();
-        self.mint(&json!({
-            "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
-            "iat": now, "nbf": now, "exp": now + self.sim.config.token_lifetime_secs,
-            "tid": TENANT_ID, "oid": a.object_id, "upn": a.username, "name": a.display_name,
-            "scp": "VirtualEvent.ReadWrite OnlineMeetingArtifact.Read.All", "appid": COMPANION_CLIENT_ID,
-            "idtyp": "user", "ver": "1.0",
-        }))
+        graph_access_token(&self.sim.key, account, self.sim.config.token_lifetime_secs)
     }
 
     /// Stops all three servers (also done on drop).

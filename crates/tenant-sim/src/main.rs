@@ -87,14 +87,13 @@ async fn main() {
                 );
                 std::process::exit(2);
             }
-            let config = tenant_sim::SimConfig {
-                state_dir: Some(state_dir),
-                ..Default::default()
-            };
-            match tenant_sim::start(config).await {
-                Ok(h) => println!("{}", h.graph_token(&account)),
+            match tenant_sim::SigningKey::load_or_create(&state_dir) {
+                Ok(key) => println!("{}", tenant_sim::graph_access_token(&key, &account, 3600)),
                 Err(e) => {
-                    eprintln!("tenant-sim: {e}");
+                    eprintln!(
+                        "tenant-sim: cannot read the signing key in {}: {e}",
+                        state_dir.display()
+                    );
                     std::process::exit(2);
                 }
             }

@@ -3,7 +3,8 @@
 
 use fantoccini::Locator;
 use webinar_desk_tests::desktop::{
-    Desktop, TenantProcess, complete_sign_in, quit, screenshot, wait_for, wait_for_text,
+    Desktop, TenantProcess, complete_sign_in, quit, screenshot, text_of, wait_for, wait_for_text,
+    wait_for_webinars,
 };
 
 /// Sign in to the organization's (simulated) tenant through the real flow, see the webinars,
@@ -33,22 +34,13 @@ async fn sign_in_see_webinars_then_browse_offline_from_the_cache() {
     );
     complete_sign_in(&url, "organizer").await;
 
-    let count = wait_for_text(&app, ".count", |t| {
-        t.ends_with("webinars") && !t.starts_with("0 ")
-    })
-    .await;
+    let count = wait_for_webinars(&app).await;
     let rows = app.find_all(Locator::Css("tbody tr")).await.unwrap().len();
     assert!(
         rows >= 30,
         "dozens of seeded webinars in the table, got {rows} ({count})"
     );
-    let body = app
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text_of(&app, "main").await;
     assert!(
         body.contains("Power BI for Marketing — Session 1"),
         "{body}"
@@ -120,17 +112,8 @@ async fn the_demo_tenant_from_the_flag_and_from_the_button() {
         .await
         .unwrap();
     complete_sign_in(&desktop.browser_url().await, "coorganizer").await;
-    wait_for_text(&app, ".count", |t| {
-        t.ends_with("webinars") && !t.starts_with("0 ")
-    })
-    .await;
-    let header = app
-        .find(Locator::Css("header"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    wait_for_webinars(&app).await;
+    let header = text_of(&app, "header").await;
     assert!(
         header.contains("Demo tenant") && header.contains("Adele Vance"),
         "{header}"
@@ -140,10 +123,7 @@ async fn the_demo_tenant_from_the_flag_and_from_the_button() {
     let app = desktop.launch(&["--demo"]).await;
     // The demo tenant kept its key, so Adele's saved sign-in still works after a restart.
     wait_for_text(&app, "#connection-state", |t| t == "Online").await;
-    wait_for_text(&app, ".count", |t| {
-        t.ends_with("webinars") && !t.starts_with("0 ")
-    })
-    .await;
+    wait_for_webinars(&app).await;
     screenshot(&app, "04-demo-flag-signed-in").await;
     quit(app).await;
 }

@@ -141,3 +141,34 @@ async fn graph_rejects_missing_and_expired_tokens_with_its_error_body() {
     );
     assert_eq!(body["error"]["innerError"]["client-request-id"], "my-id");
 }
+
+#[tokio::test]
+async fn top_limits_the_page_and_travels_in_the_next_link() {
+    let sim = start_tenant(20).await;
+    let token = sim.graph_token("organizer");
+    let mut next = Some(format!(
+        "{}/v1.0/solutions/virtualEvents/webinars/getByUserRole(role='organizer')?$top=3",
+        sim.graph_url()
+    ));
+    let mut sizes = Vec::new();
+    while let Some(url) = next.take() {
+        let page: serde_json::Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sizes.push(page["value"].as_array().unwrap().len());
+        next = page["@odata.nextLink"].as_str().map(str::to_string);
+        if let Some(link) = &next {
+            assert!(link.contains("$top=3"), "{link}");
+        }
+    }
+    assert!(
+        sizes.len() >= 8 && sizes[..sizes.len() - 1].iter().all(|&n| n == 3),
+        "{sizes:?}"
+    );
+}
