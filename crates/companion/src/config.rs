@@ -1,7 +1,7 @@
 //! The companion's configuration: its own app registration, what it accepts, what it asks
 //! Graph for. Read from a TOML file; the secret preferably from the environment.
 //!
-//! Invariant: [`Credential`]'s `Debug` never shows the secret.
+//! Invariant: [`Credential`]'s `Debug` never shows the secret or the private key.
 
 use std::fmt;
 
@@ -13,12 +13,27 @@ use url::Url;
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
     ClientSecret(String),
+    /// A certificate registered on the companion's app registration: its private key (PEM)
+    /// signs the client assertion; the SHA-1 thumbprint, as Entra shows it (hex), names it.
+    Certificate {
+        private_key_pem: String,
+        thumbprint_sha1_hex: String,
+    },
 }
 
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credential::ClientSecret(_) => f.write_str("ClientSecret(<redacted>)"),
+            Credential::Certificate {
+                thumbprint_sha1_hex,
+                ..
+            } => {
+                write!(
+                    f,
+                    "Certificate(thumbprint {thumbprint_sha1_hex}, key <redacted>)"
+                )
+            }
         }
     }
 }
@@ -97,6 +112,9 @@ pub struct ConfigFile {
     pub client_id: String,
     /// Better in `WEBINAR_DESK_COMPANION_SECRET`; accepted here for secret-mounted files.
     pub client_secret: Option<String>,
+    /// Instead of a secret: the certificate's private key (PEM file) and its SHA-1 thumbprint.
+    pub certificate_key_file: Option<std::path::PathBuf>,
+    pub certificate_thumbprint: Option<String>,
     pub allowed_client_apps: Vec<String>,
     pub audiences: Option<Vec<String>>,
     pub required_scope: Option<String>,
@@ -132,15 +150,34 @@ impl ConfigFile {
                     .into(),
             );
         }
-        let secret = env_secret
-            .or(self.client_secret)
-            .filter(|s| !s.is_empty())
-            .ok_or("no client secret: set WEBINAR_DESK_COMPANION_SECRET (or client_secret in the file)")?;
+        let credential = match (self.certificate_key_file, self.certificate_thumbprint) {
+            (Some(file), Some(thumbprint)) => {
+                let thumbprint = thumbprint.replace(':', "").to_ascii_lowercase();
+                if thumbprint.len() != 40 || !thumbprint.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(format!("certificate_thumbprint '{thumbprint}' must be the 40-digit hex SHA-1 thumbprint shown in Entra"));
+                }
+                let pem = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read certificate_key_file {}: {e}", file.display()))?;
+                jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
+                    format!("certificate_key_file {} is not an RSA private key in PEM form: {e}", file.display())
+                })?;
+                Credential::Certificate { private_key_pem: pem, thumbprint_sha1_hex: thumbprint }
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err("a certificate needs both certificate_key_file and certificate_thumbprint".into());
+            }
+            (None, None) => Credential::ClientSecret(
+                env_secret
+                    .or(self.client_secret)
+                    .filter(|s| !s.is_empty())
+                    .ok_or("no credential: set WEBINAR_DESK_COMPANION_SECRET (or client_secret), or certificate_key_file and certificate_thumbprint")?,
+            ),
+        };
         let mut config = CompanionConfig::new(
             authority_url,
             &self.tenant_id,
             &self.client_id,
-            Credential::ClientSecret(secret),
+            credential,
             self.allowed_client_apps,
         );
         if let Some(a) = self.audiences {
@@ -167,6 +204,11 @@ mod tests {
     fn the_secret_never_prints() {
         let c = Credential::ClientSecret("s3cr3t".into());
         assert!(!format!("{c:?}").contains("s3cr3t"));
+        let c = Credential::Certificate {
+            private_key_pem: "-----BEGIN PRIVATE KEY-----k3y".into(),
+            thumbprint_sha1_hex: "ab".repeat(20),
+        };
+        assert!(!format!("{c:?}").contains("k3y"));
     }
 
     #[test]
@@ -181,6 +223,46 @@ allowed_client_apps = ["x"]"#,
             file.into_config(Some("s".into()))
                 .unwrap_err()
                 .contains("tenant_id")
+        );
+    }
+
+    #[test]
+    fn a_certificate_needs_a_readable_rsa_key_and_a_thumbprint() {
+        let base = r#"tenant_id = "11111111-2222-3333-4444-555555555555"
+client_id = "11111111-2222-3333-4444-555555555555"
+allowed_client_apps = ["x"]
+"#;
+        let only_key: ConfigFile = toml::from_str(&format!(
+            "{base}certificate_key_file = \"/nonexistent.pem\""
+        ))
+        .unwrap();
+        assert!(only_key.into_config(None).unwrap_err().contains("both"));
+        let bad_thumb: ConfigFile = toml::from_str(&format!(
+            "{base}certificate_key_file = \"/nonexistent.pem\"\ncertificate_thumbprint = \"xyz\""
+        ))
+        .unwrap();
+        assert!(
+            bad_thumb
+                .into_config(None)
+                .unwrap_err()
+                .contains("40-digit")
+        );
+        let missing: ConfigFile = toml::from_str(&format!(
+            "{base}certificate_key_file = \"/nonexistent.pem\"\ncertificate_thumbprint = \"{}\"",
+            "AB:".repeat(19) + "AB"
+        ))
+        .unwrap();
+        assert!(
+            missing
+                .into_config(None)
+                .unwrap_err()
+                .contains("cannot read certificate_key_file")
+        );
+        let none: ConfigFile = toml::from_str(base).unwrap();
+        assert!(
+            none.into_config(None)
+                .unwrap_err()
+                .contains("no credential")
         );
     }
 }

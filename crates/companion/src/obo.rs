@@ -33,16 +33,30 @@ pub(crate) async fn exchange(
     http: &reqwest::Client,
     assertion: &str,
 ) -> Result<GraphGrant, Rejection> {
-    let Credential::ClientSecret(secret) = &config.credential;
     let scope = config.graph_scopes.join(" ");
-    let form = [
-        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-        ("client_id", config.client_id.as_str()),
-        ("client_secret", secret.as_str()),
-        ("assertion", assertion),
-        ("scope", scope.as_str()),
-        ("requested_token_use", "on_behalf_of"),
+    let mut form = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer".to_string(),
+        ),
+        ("client_id", config.client_id.clone()),
+        ("assertion", assertion.to_string()),
+        ("scope", scope),
+        ("requested_token_use", "on_behalf_of".to_string()),
     ];
+    match &config.credential {
+        Credential::ClientSecret(secret) => form.push(("client_secret", secret.clone())),
+        Credential::Certificate {
+            private_key_pem,
+            thumbprint_sha1_hex,
+        } => {
+            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_string()));
+            form.push((
+                "client_assertion",
+                client_assertion(config, private_key_pem, thumbprint_sha1_hex)?,
+            ));
+        }
+    }
     let response = http
         .post(config.token_url())
         .form(&form)
@@ -109,7 +123,7 @@ pub(crate) async fn exchange(
             status: 500,
             error: "companion_misconfigured",
             message: format!(
-                "The companion's own credentials were refused; its administrator must renew its secret: {first_line}{correlation}"
+                "The companion's own credentials were refused; its administrator must check or renew its secret or certificate: {first_line}{correlation}"
             ),
             claims: None,
         },
@@ -123,4 +137,47 @@ pub(crate) async fn exchange(
             claims: None,
         },
     })
+}
+
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The certificate credential: a short-lived JWT for Entra's token endpoint, signed with the
+/// certificate's key and naming it by `x5t` (base64url of the SHA-1 thumbprint's bytes).
+fn client_assertion(
+    config: &CompanionConfig,
+    private_key_pem: &str,
+    thumbprint_hex: &str,
+) -> Result<String, Rejection> {
+    let misconfigured = |detail: String| Rejection {
+        status: 500,
+        error: "companion_misconfigured",
+        message: format!(
+            "The companion's certificate credential is unusable ({detail}); its administrator must fix the configuration."
+        ),
+        claims: None,
+    };
+    let thumbprint: Vec<u8> = (0..thumbprint_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(thumbprint_hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| misconfigured("the thumbprint is not hex".into()))?;
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.as_bytes())
+        .map_err(|e| misconfigured(e.to_string()))?;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.x5t = Some(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        thumbprint,
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = serde_json::json!({
+        "aud": config.token_url().as_str(),
+        "iss": config.client_id,
+        "sub": config.client_id,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "iat": now, "nbf": now, "exp": now + 600,
+    });
+    jsonwebtoken::encode(&header, &claims, &key).map_err(|e| misconfigured(e.to_string()))
 }

@@ -489,7 +489,19 @@ fn on_behalf_of(sim: &Sim, form: &HashMap<String, String>) -> Response {
             "Application was not found in the directory.",
         );
     }
-    if form.get("client_secret") != Some(&sim.companion_secret) {
+    if let Some(assertion) = form.get("client_assertion") {
+        let typed = form.get("client_assertion_type").map(String::as_str)
+            == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        if !typed || !sim.client_assertion_ok(assertion) {
+            return entra_error(
+                sim,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation, or names no certificate registered on the application.",
+            );
+        }
+    } else if form.get("client_secret") != Some(&sim.companion_secret) {
         return entra_error(
             sim,
             StatusCode::UNAUTHORIZED,

@@ -18,6 +18,7 @@ pub struct SigningKey {
     pub kid: String,
     encoding: EncodingKey,
     public: RsaPublicKey,
+    pem: String,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -63,7 +64,13 @@ impl SigningKey {
             kid,
             encoding,
             public,
+            pem: pem.to_string(),
         }
+    }
+
+    /// The private key as PKCS#1 PEM, e.g. to configure a companion's certificate credential.
+    pub fn private_pem(&self) -> &str {
+        &self.pem
     }
 
     /// Signs claims as an RS256 JWT naming this key.

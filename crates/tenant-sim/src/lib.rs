@@ -132,6 +132,8 @@ struct Data {
     redeemed: HashSet<String>,
     revoked: HashSet<String>,
     faults: Vec<GraphFault>,
+    /// Certificates registered on the companion's app: base64url thumbprint (`x5t`) → key.
+    companion_certificates: HashMap<String, SigningKey>,
     page_size: usize,
     switches: EntraSwitches,
 }
@@ -230,6 +232,29 @@ impl Sim {
         }
         Ok(claims)
     }
+    /// Checks a companion's client assertion (certificate credential) as Entra does: a
+    /// registered `x5t`, a valid RS256 signature, the token endpoint as audience, the app as
+    /// issuer and subject, not expired.
+    pub(crate) fn client_assertion_ok(&self, assertion: &str) -> bool {
+        let Some(x5t) = jsonwebtoken::decode_header(assertion)
+            .ok()
+            .and_then(|h| h.x5t)
+        else {
+            return false;
+        };
+        let Some(key) = self.data().companion_certificates.get(&x5t).cloned() else {
+            return false;
+        };
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&[format!(
+            "{}/{TENANT_ID}/oauth2/v2.0/token",
+            self.login_url()
+        )]);
+        validation.set_issuer(&[COMPANION_CLIENT_ID]);
+        validation.sub = Some(COMPANION_CLIENT_ID.to_string());
+        jsonwebtoken::decode::<Value>(assertion, &key.decoding_key(), &validation).is_ok()
+    }
+
     pub(crate) fn take_graph_fault(&self, method: &Method, path: &str) -> Option<GraphFault> {
         let mut data = self.data();
         let index = data.faults.iter().position(|f| {
@@ -392,6 +417,21 @@ impl SimHandle {
     pub fn inject_graph_fault(&self, fault: GraphFault) {
         self.sim.data().faults.push(fault);
     }
+    /// Registers a certificate on the companion's app registration, by its SHA-1 thumbprint
+    /// (hex, as Entra shows it); its public key verifies the companion's client assertions.
+    pub fn register_companion_certificate(&self, thumbprint_sha1_hex: &str, key: &SigningKey) {
+        use base64::Engine;
+        let bytes: Vec<u8> = (0..thumbprint_sha1_hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(thumbprint_sha1_hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        self.sim
+            .data()
+            .companion_certificates
+            .insert(x5t, key.clone());
+    }
+
     pub fn set_entra_switches(&self, switches: EntraSwitches) {
         self.sim.data().switches = switches;
     }

@@ -219,3 +219,49 @@ async fn the_health_endpoint_names_the_tenant() {
     assert_eq!(body["status"], "ok");
     assert_eq!(body["tenant_id"], sim.tenant_id());
 }
+
+#[tokio::test]
+async fn a_certificate_credential_signs_a_client_assertion_entra_accepts() {
+    use tenant_sim::SigningKey;
+    use tenant_sim::directory::{COMPANION_CLIENT_ID, DESKTOP_CLIENT_ID};
+    use webinar_desk_companion::{Companion, CompanionConfig, Credential};
+
+    let sim = start_tenant(20).await;
+    let certificate = SigningKey::generate();
+    let thumbprint = "3a7f0c2be41d9e8f5a6b7c8d9e0f1a2b3c4d5e6f";
+    sim.register_companion_certificate(thumbprint, &certificate);
+    let companion_with = |key: &SigningKey| {
+        Companion::new(CompanionConfig::new(
+            url::Url::parse(sim.authority_url()).unwrap(),
+            sim.tenant_id(),
+            COMPANION_CLIENT_ID,
+            Credential::Certificate {
+                private_key_pem: key.private_pem().to_string(),
+                thumbprint_sha1_hex: thumbprint.into(),
+            },
+            vec![DESKTOP_CLIENT_ID.to_string()],
+        ))
+    };
+    let user_token = sim.mint(&sim.companion_token_claims("organizer"));
+    let grant = companion_with(&certificate)
+        .graph_token(&user_token)
+        .await
+        .expect("the certificate is accepted");
+    assert!(grant.scope.contains("VirtualEvent.ReadWrite"));
+
+    // A key that is not the registered certificate's: Entra refuses the companion itself.
+    let refusal = companion_with(&SigningKey::generate())
+        .graph_token(&user_token)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refusal.status, refusal.error),
+        (500, "companion_misconfigured"),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal.message.contains("credentials were refused"),
+        "{}",
+        refusal.message
+    );
+}
