@@ -64,6 +64,21 @@ fn with_prompt_none(url: url::Url) -> url::Url {
     url
 }
 
+/// `GET url` with a bearer token, as any Graph client would; the answer must be a success and
+/// JSON.
+pub async fn graph_get(url: &str, token: &str) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
 /// A temporary app home (config, data, logs) removed when dropped.
 #[derive(Debug)]
 pub struct Home {

@@ -1,19 +1,7 @@
 //! Contract: every body the simulated Graph serves validates against the v1.0 schema.
 
-use serde_json::Value;
 use webinar_desk_tests::schema::Schema;
-use webinar_desk_tests::start_tenant;
-
-async fn get(url: &str, token: &str) -> Value {
-    let r = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{url}: {}", r.status());
-    r.json().await.unwrap()
-}
+use webinar_desk_tests::{graph_get as get, start_tenant};
 
 #[tokio::test]
 async fn every_route_serves_schema_valid_json() {

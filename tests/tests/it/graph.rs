@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tenant_sim::GraphFault;
 use webinar_desk_core::ErrorKind;
 use webinar_desk_core::auth::MemoryKeychain;
-use webinar_desk_tests::{Home, signed_in, start_tenant};
+use webinar_desk_tests::{Home, graph_get, signed_in, start_tenant};
 
 fn organizer_and_co(sim: &tenant_sim::SimHandle) -> usize {
     let megan = tenant_sim::directory::account("organizer")
@@ -95,18 +95,11 @@ async fn a_graph_error_surfaces_with_its_request_id_and_keeps_the_cache() {
 #[tokio::test]
 async fn the_plain_webinar_collection_is_empty_for_delegated_callers() {
     let sim = start_tenant(20).await;
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/v1.0/solutions/virtualEvents/webinars",
-            sim.graph_url()
-        ))
-        .bearer_auth(sim.graph_token("organizer"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = graph_get(
+        &format!("{}/v1.0/solutions/virtualEvents/webinars", sim.graph_url()),
+        &sim.graph_token("organizer"),
+    )
+    .await;
     assert_eq!(
         body["value"],
         serde_json::json!([]),
@@ -152,15 +145,7 @@ async fn top_limits_the_page_and_travels_in_the_next_link() {
     ));
     let mut sizes = Vec::new();
     while let Some(url) = next.take() {
-        let page: serde_json::Value = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = graph_get(&url, &token).await;
         sizes.push(page["value"].as_array().unwrap().len());
         next = page["@odata.nextLink"].as_str().map(str::to_string);
         if let Some(link) = &next {
