@@ -12,6 +12,8 @@ export type ErrorKind =
   | 'permissionDenied'
   | 'notFound'
   | 'throttled'
+  | 'licensing'
+  | 'outcomeUnknown'
   | 'graph'
   | 'companion'
   | 'keychain'

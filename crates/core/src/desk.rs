@@ -17,7 +17,7 @@ use crate::auth::{self, AuthError, Keychain, OpenBrowser, Session, SignInOptions
 use crate::config::{
     self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
 };
-use crate::graph::{GraphClient, GraphError, Refusal};
+use crate::graph::{GraphClient, GraphError, Limits, Pacer, Refusal};
 use crate::store::{Store, StoreError, SyncState};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::webinar::Webinar;
@@ -33,6 +33,10 @@ pub enum ErrorKind {
     PermissionDenied,
     NotFound,
     Throttled,
+    /// A Teams Premium (or other licence) requirement; retrying cannot help.
+    Licensing,
+    /// A change may or may not have reached Teams; the app re-reads before acting again.
+    OutcomeUnknown,
     Graph,
     Companion,
     Keychain,
@@ -50,6 +54,8 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permissionDenied",
             ErrorKind::NotFound => "notFound",
             ErrorKind::Throttled => "throttled",
+            ErrorKind::Licensing => "licensing",
+            ErrorKind::OutcomeUnknown => "outcomeUnknown",
             ErrorKind::Graph => "graph",
             ErrorKind::Companion => "companion",
             ErrorKind::Keychain => "keychain",
@@ -110,8 +116,13 @@ impl DeskError {
                 Refusal::NotFound => ErrorKind::NotFound,
                 Refusal::Throttled => ErrorKind::Throttled,
                 Refusal::Unauthorized => ErrorKind::SignInRequired,
+                Refusal::Licensing => ErrorKind::Licensing,
                 _ => ErrorKind::Graph,
             },
+            DeskError::Graph(GraphError::RegistrationsRefused { .. }) => {
+                ErrorKind::PermissionDenied
+            }
+            DeskError::Graph(GraphError::OutcomeUnknown { .. }) => ErrorKind::OutcomeUnknown,
             DeskError::Graph(_) => ErrorKind::Graph,
             DeskError::Store(_) => ErrorKind::Storage,
         }
@@ -204,6 +215,8 @@ pub struct Desk {
     profile: Profile,
     keychain: Arc<dyn Keychain>,
     http: reqwest::Client,
+    /// One budget for every Graph call this app instance makes (Graph limits per app).
+    pacer: Arc<Pacer>,
     inner: Mutex<Inner>,
 }
 
@@ -232,6 +245,7 @@ impl Desk {
             profile,
             keychain,
             http: auth::http_client(),
+            pacer: Pacer::new(Limits::GRAPH),
             inner: Mutex::new(Inner {
                 tenant,
                 account,
@@ -251,6 +265,22 @@ impl Desk {
             settings.tenant.validate().ok()
         };
         Self::new(paths, Profile::Configured, tenant, keychain)
+    }
+
+    /// Paces Graph calls for other limits (a time-scaled simulated tenant).
+    pub fn with_graph_limits(mut self, limits: Limits) -> Self {
+        self.pacer = Pacer::new(limits);
+        self
+    }
+
+    /// A Graph client for the signed-in session, sharing this desk's pacer.
+    fn graph(
+        &self,
+        tenant: &TenantConfig,
+        session: Arc<dyn crate::auth::GraphTokens>,
+    ) -> GraphClient {
+        GraphClient::new(self.http.clone(), &tenant.graph_url, session)
+            .with_pacer(self.pacer.clone())
     }
 
     pub fn paths(&self) -> &Paths {
@@ -418,7 +448,7 @@ impl Desk {
                 _ => return Err(DeskError::NotSignedIn),
             },
         };
-        let graph = GraphClient::new(self.http.clone(), &tenant.graph_url, session);
+        let graph = self.graph(&tenant, session);
         let result = sync::sync_my_webinars(&graph, &store, now).await;
         let mut inner = self.inner.lock().await;
         match &result {

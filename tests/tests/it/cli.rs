@@ -27,7 +27,12 @@ impl Cli {
     }
 
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_logging(args, "warn").await
+    }
+
+    async fn run_logging(&self, args: &[&str], filter: &str) -> Output {
         let mut c = self.command(args);
+        c.env("RUST_LOG", filter);
         tokio::task::spawn_blocking(move || c.output().expect("the CLI runs"))
             .await
             .unwrap()
@@ -96,8 +101,53 @@ async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
         text(&out.stdout)
     );
 
-    let listed = cli.run(&["webinars", "list", "--sync", "--json"]).await;
+    // One transient failure on the way: the read is retried, and both attempts are logged.
+    sim.inject_graph_fault(tenant_sim::GraphFault {
+        method: None,
+        path_contains: "getByUserRole(role='organizer')".into(),
+        status: 503,
+        code: "ServiceUnavailable".into(),
+        message: "The service is temporarily unavailable.".into(),
+        retry_after_secs: None,
+        times: 1,
+    });
+    let listed = cli
+        .run_logging(
+            &["webinars", "list", "--sync", "--json"],
+            "webinar_desk_core::graph=info",
+        )
+        .await;
     assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let log = text(&listed.stderr);
+    let calls: Vec<&str> = log.lines().filter(|l| l.contains("outcome=")).collect();
+    assert!(calls.len() >= 3, "every Graph call is logged:\n{log}");
+    for field in [
+        "operation=",
+        "client_request_id=",
+        "request_id=",
+        "status=",
+        "elapsed_ms=",
+        "attempt=",
+    ] {
+        assert!(
+            calls.iter().all(|l| l.contains(field)),
+            "{field} missing:\n{log}"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .any(|l| l.contains("status=503") && l.contains("attempt=1"))
+            && calls
+                .iter()
+                .any(|l| l.contains("outcome=\"ok\"") && l.contains("attempt=2")),
+        "the retried read shows both attempts:\n{log}"
+    );
+    assert!(
+        !log.split(|c: char| c.is_whitespace() || c == '"')
+            .any(|w| w.starts_with("eyJ") && w.split('.').count() == 3),
+        "a token reached the log:\n{log}"
+    );
     let rows: Vec<serde_json::Value> = text(&listed.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -6,5 +6,6 @@ mod contract;
 mod desk;
 mod e2e;
 mod graph;
+mod pipeline;
 mod secrets;
 mod signin;

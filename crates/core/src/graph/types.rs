@@ -5,6 +5,7 @@
 //! Invariant: these types never leave the `graph` module's callers unconverted into the UI or
 //! the database; `sync` turns them into domain types.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// One page of a collection.
@@ -26,9 +27,9 @@ pub struct VirtualEventWebinar {
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_body")]
     pub description: Option<ItemBody>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_zoned")]
     pub start_date_time: Option<DateTimeTimeZone>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_zoned")]
     pub end_date_time: Option<DateTimeTimeZone>,
     #[serde(default)]
     pub status: Option<String>,
@@ -69,11 +70,11 @@ pub struct DateTimeTimeZone {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunicationsUserIdentity {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
 }
 
@@ -115,19 +116,247 @@ pub struct VirtualEventExternalInformation {
     pub external_event_id: Option<String>,
 }
 
-/// `virtualEventSession` (summary fields).
+/// `virtualEventSession`: the list gives only the summary fields; a GET of one session adds the
+/// rest (we read the few the app uses).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VirtualEventSession {
     pub id: String,
     #[serde(default)]
+    pub video_on_demand_web_url: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    #[serde(default)]
     pub subject: Option<String>,
     #[serde(default)]
     pub join_web_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_zoned")]
     pub start_date_time: Option<DateTimeTimeZone>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_zoned")]
     pub end_date_time: Option<DateTimeTimeZone>,
+}
+
+/// `virtualEventRegistrationConfiguration` (the webinar subtype adds nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationConfiguration {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    pub is_manual_approval_enabled: Option<bool>,
+    #[serde(default)]
+    pub is_waitlist_enabled: Option<bool>,
+    #[serde(default)]
+    pub registration_web_url: Option<String>,
+}
+
+/// A registration question as Graph returns it: custom or predefined, told apart by
+/// `@odata.type`; a type we do not know is kept with what it shares.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationQuestion {
+    #[serde(rename = "@odata.type", default)]
+    pub odata_type: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub is_required: Option<bool>,
+    /// Custom questions: `text`, `multilineText`, `singleChoice`, `multiChoice`, `boolean`.
+    #[serde(default)]
+    pub answer_input_type: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub answer_choices: Vec<String>,
+    /// Predefined questions: `jobTitle`, `organization`, `city`, …
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+pub const CUSTOM_QUESTION: &str = "#microsoft.graph.virtualEventRegistrationCustomQuestion";
+pub const PREDEFINED_QUESTION: &str = "#microsoft.graph.virtualEventRegistrationPredefinedQuestion";
+
+/// A question to create; Graph needs `@odata.type` on polymorphic creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "@odata.type")]
+pub enum NewQuestion {
+    #[serde(
+        rename = "#microsoft.graph.virtualEventRegistrationCustomQuestion",
+        rename_all = "camelCase"
+    )]
+    Custom {
+        display_name: String,
+        is_required: bool,
+        answer_input_type: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        answer_choices: Vec<String>,
+    },
+    #[serde(
+        rename = "#microsoft.graph.virtualEventRegistrationPredefinedQuestion",
+        rename_all = "camelCase"
+    )]
+    Predefined { label: String, is_required: bool },
+}
+
+/// `virtualEventRegistration`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// `registered`, `canceled`, `waitlisted`, `pendingApproval`, `rejectedByOrganizer`, or a
+    /// value added later (kept as text).
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub registration_date_time: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub cancelation_date_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub preferred_timezone: Option<String>,
+    #[serde(default)]
+    pub preferred_language: Option<String>,
+    #[serde(default)]
+    pub external_registration_information: Option<ExternalRegistrationInformation>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub registration_question_answers: Vec<QuestionAnswer>,
+}
+
+/// `virtualEventExternalRegistrationInformation`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalRegistrationInformation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<String>,
+}
+
+/// `virtualEventRegistrationQuestionAnswer`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionAnswer {
+    #[serde(default)]
+    pub question_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boolean_value: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub multi_choice_values: Vec<String>,
+}
+
+/// The body of a delegated registration create: it registers the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRegistration {
+    pub preferred_timezone: String,
+    pub preferred_language: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_registration_information: Option<ExternalRegistrationInformation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registration_question_answers: Vec<QuestionAnswer>,
+}
+
+/// `meetingAttendanceReport`; `attendanceRecords` only with `$expand`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttendanceReport {
+    pub id: String,
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub meeting_start_date_time: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub meeting_end_date_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub total_participant_count: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub attendance_records: Vec<AttendanceRecord>,
+}
+
+/// `attendanceRecord`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttendanceRecord {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub email_address: Option<String>,
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    /// `None`, `Attendee`, `Presenter`, `Organizer` (text, as Graph types it).
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub total_attendance_in_seconds: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub attendance_intervals: Vec<AttendanceInterval>,
+    #[serde(default)]
+    pub registration_id: Option<String>,
+}
+
+/// `attendanceInterval`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttendanceInterval {
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub join_date_time: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "lenient_instant")]
+    pub leave_date_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration_in_seconds: Option<i64>,
+}
+
+/// The body of a webinar create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewWebinar {
+    pub display_name: String,
+    pub description: ItemBody,
+    pub start_date_time: DateTimeTimeZone,
+    pub end_date_time: DateTimeTimeZone,
+    /// `organization` or `everyone`.
+    pub audience: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub co_organizers: Vec<CommunicationsUserIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<VirtualEventSettings>,
+}
+
+/// A PATCH of a webinar: only the documented updatable fields, only the changed ones sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebinarPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<ItemBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_time: Option<DateTimeTimeZone>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_time: Option<DateTimeTimeZone>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co_organizers: Option<Vec<CommunicationsUserIdentity>>,
+}
+
+impl WebinarPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == WebinarPatch::default()
+    }
 }
 
 /// Graph's error body: `{"error": {"code", "message", "innerError": {...}}}`.
@@ -160,6 +389,46 @@ impl ErrorDetail {
         }
         chain
     }
+}
+
+/// Instants as Graph writes them, with or without `Z` or an offset and with up to seven
+/// fractional digits (examples omit the `Z`); a value we cannot read becomes `None`, never an
+/// error, so one odd field does not lose a whole page.
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+fn lenient_instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => parse_instant(&s),
+        _ => None,
+    })
+}
+
+/// `dateTimeTimeZone`, or (as one documentation example shows for sessions) a plain instant
+/// string, read as UTC.
+fn lenient_zoned<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTimeTimeZone>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Zoned(DateTimeTimeZone),
+        Text(String),
+        Other(#[expect(dead_code, reason = "only its shape matters")] serde_json::Value),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        Some(Either::Zoned(z)) => Some(z),
+        Some(Either::Text(t)) => parse_instant(&t).map(|i| DateTimeTimeZone {
+            date_time: i.naive_utc().format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            time_zone: Some("UTC".into()),
+        }),
+        Some(Either::Other(_)) | None => None,
+    })
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -234,5 +503,196 @@ mod tests {
             e.error.code_chain(),
             ["activityLimitReached", "throttledRequest", "quota"]
         );
+    }
+
+    #[test]
+    fn registrations_read_dates_with_or_without_z_and_keep_unknown_statuses() {
+        let json = r#"{"value":[
+          {"id":"r1","email":"a@contoso.com","status":"registered",
+           "registrationDateTime":"2023-03-07T22:04:17",
+           "registrationQuestionAnswers":[{"questionId":"q1","value":"Seattle"},
+             {"questionId":"q2","multiChoiceValues":["a","b"]},{"questionId":"q3","booleanValue":true}]},
+          {"id":"r2","status":"someNewStatus","registrationDateTime":"2023-03-07T22:04:17.1234567Z",
+           "cancelationDateTime":"not a date","registrationQuestionAnswers":null}
+        ]}"#;
+        let page: Page<Registration> = serde_json::from_str(json).unwrap();
+        let [a, b] = page.value.as_slice() else {
+            panic!("two registrations")
+        };
+        assert_eq!(
+            a.registration_date_time.unwrap().to_rfc3339(),
+            "2023-03-07T22:04:17+00:00"
+        );
+        assert_eq!(
+            a.registration_question_answers[1].multi_choice_values,
+            ["a", "b"]
+        );
+        assert_eq!(a.registration_question_answers[2].boolean_value, Some(true));
+        assert_eq!(b.status.as_deref(), Some("someNewStatus"));
+        assert!(b.registration_date_time.is_some());
+        assert_eq!(
+            b.cancelation_date_time, None,
+            "an unreadable date is dropped, not fatal"
+        );
+        assert!(b.registration_question_answers.is_empty());
+    }
+
+    #[test]
+    fn questions_are_told_apart_by_odata_type_and_created_with_it() {
+        let json = r##"{"value":[
+          {"@odata.type":"#microsoft.graph.virtualEventRegistrationCustomQuestion","id":"1",
+           "displayName":"Which city?","isRequired":true,"answerInputType":"singleChoice","answerChoices":["Seattle","London"]},
+          {"@odata.type":"#microsoft.graph.virtualEventRegistrationPredefinedQuestion","id":"2","label":"jobTitle","isRequired":false}
+        ]}"##;
+        let page: Page<RegistrationQuestion> = serde_json::from_str(json).unwrap();
+        assert_eq!(page.value[0].odata_type.as_deref(), Some(CUSTOM_QUESTION));
+        assert_eq!(page.value[0].answer_choices, ["Seattle", "London"]);
+        assert_eq!(
+            page.value[1].odata_type.as_deref(),
+            Some(PREDEFINED_QUESTION)
+        );
+        assert_eq!(page.value[1].label.as_deref(), Some("jobTitle"));
+
+        let custom = NewQuestion::Custom {
+            display_name: "Which city?".into(),
+            is_required: true,
+            answer_input_type: "singleChoice".into(),
+            answer_choices: vec!["Seattle".into()],
+        };
+        assert_eq!(
+            serde_json::to_value(&custom).unwrap(),
+            serde_json::json!({"@odata.type": CUSTOM_QUESTION, "displayName": "Which city?",
+                "isRequired": true, "answerInputType": "singleChoice", "answerChoices": ["Seattle"]})
+        );
+        let predefined = NewQuestion::Predefined {
+            label: "jobTitle".into(),
+            is_required: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&predefined).unwrap(),
+            serde_json::json!({"@odata.type": PREDEFINED_QUESTION, "label": "jobTitle", "isRequired": false})
+        );
+    }
+
+    #[test]
+    fn a_session_start_given_as_a_plain_instant_is_read_as_utc() {
+        let json = r#"{"id":"s","startDateTime":"2023-08-08T12:30:00Z","endDateTime":{"dateTime":"2023-08-08T13:30:00","timeZone":"UTC"}}"#;
+        let s: VirtualEventSession = serde_json::from_str(json).unwrap();
+        let start = s.start_date_time.unwrap();
+        assert_eq!(start.date_time, "2023-08-08T12:30:00");
+        assert_eq!(start.time_zone.as_deref(), Some("UTC"));
+    }
+
+    #[test]
+    fn a_patch_sends_only_what_changed() {
+        let patch = WebinarPatch {
+            display_name: Some("New title".into()),
+            ..WebinarPatch::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap(),
+            serde_json::json!({"displayName": "New title"})
+        );
+        assert!(WebinarPatch::default().is_empty());
+    }
+
+    /// Every Graph JSON parser, fed arbitrary input: it may refuse, it must never panic.
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn parse_all(bytes: &[u8]) {
+            let _ = serde_json::from_slice::<Page<VirtualEventWebinar>>(bytes);
+            let _ = serde_json::from_slice::<VirtualEventWebinar>(bytes);
+            let _ = serde_json::from_slice::<Page<VirtualEventSession>>(bytes);
+            let _ = serde_json::from_slice::<RegistrationConfiguration>(bytes);
+            let _ = serde_json::from_slice::<Page<RegistrationQuestion>>(bytes);
+            let _ = serde_json::from_slice::<Page<Registration>>(bytes);
+            let _ = serde_json::from_slice::<AttendanceReport>(bytes);
+            let _ = serde_json::from_slice::<Page<AttendanceReport>>(bytes);
+            let _ = serde_json::from_slice::<Page<AttendanceRecord>>(bytes);
+            if let Ok(e) = serde_json::from_slice::<ErrorBody>(bytes) {
+                let _ = e.error.code_chain();
+            }
+        }
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                ".{0,12}".prop_map(Value::String),
+                // Strings shaped like the values Graph sends.
+                prop_oneof![
+                    Just("2026-03-30T10:00:00".to_string()),
+                    Just("2026-03-30T10:00:00.0000000Z".to_string()),
+                    Just("2026-13-45T99:00:00".to_string()),
+                    Just("Pacific Standard Time".to_string()),
+                    Just("#microsoft.graph.virtualEventRegistrationCustomQuestion".to_string()),
+                ]
+                .prop_map(Value::String),
+            ];
+            let keys = prop_oneof![
+                Just("id"),
+                Just("value"),
+                Just("@odata.nextLink"),
+                Just("displayName"),
+                Just("description"),
+                Just("startDateTime"),
+                Just("endDateTime"),
+                Just("dateTime"),
+                Just("timeZone"),
+                Just("status"),
+                Just("coOrganizers"),
+                Just("createdBy"),
+                Just("user"),
+                Just("settings"),
+                Just("externalEventInformation"),
+                Just("registrationQuestionAnswers"),
+                Just("multiChoiceValues"),
+                Just("attendanceRecords"),
+                Just("attendanceIntervals"),
+                Just("joinDateTime"),
+                Just("totalAttendanceInSeconds"),
+                Just("error"),
+                Just("innerError"),
+                Just("code"),
+                Just("@odata.type"),
+                Just("answerChoices"),
+                Just("capacity"),
+                Just("content"),
+            ];
+            leaf.prop_recursive(5, 96, 8, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((keys.clone(), inner), 0..8).prop_map(|kv| {
+                        Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                    }),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                parse_all(&bytes);
+            }
+
+            #[test]
+            fn on_any_json_shaped_like_graph(value in json_value()) {
+                parse_all(value.to_string().as_bytes());
+                // And wrapped as a page, so collections see it too.
+                parse_all(serde_json::json!({"value": [value]}).to_string().as_bytes());
+            }
+
+            #[test]
+            fn instants_never_panic(text in ".{0,40}") {
+                let _ = parse_instant(&text);
+            }
+        }
     }
 }
