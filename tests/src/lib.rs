@@ -14,6 +14,7 @@ use std::sync::Arc;
 use webinar_desk_core::Desk;
 use webinar_desk_core::auth::{MemoryKeychain, SignInOptions};
 use webinar_desk_core::config::{Paths, Profile, TenantSettings};
+use webinar_desk_core::graph::{GraphClient, RetryPolicy};
 
 pub use tenant_sim::{SimConfig, SimHandle};
 
@@ -77,6 +78,114 @@ pub async fn graph_get(url: &str, token: &str) -> serde_json::Value {
     r.json()
         .await
         .unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
+thread_local! {
+    static LOG_SINK: std::cell::RefCell<Option<Arc<std::sync::Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Captures every log line emitted on this thread (at TRACE) until dropped.
+///
+/// One global subscriber routes each line to the capturing thread's buffer. Scoped subscribers
+/// (`set_default`) are not reliable here: callsites first hit by other test threads can keep a
+/// cached "not interested" and their lines are lost.
+#[derive(Debug)]
+pub struct LogCapture {
+    buffer: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl LogCapture {
+    pub fn start() -> Self {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| ThreadSink)
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the test binary");
+        });
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        LOG_SINK.with(|s| *s.borrow_mut() = Some(buffer.clone()));
+        Self { buffer }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        LOG_SINK.with(|s| *s.borrow_mut() = None);
+    }
+}
+
+struct ThreadSink;
+
+impl std::io::Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG_SINK.with(|s| {
+            if let Some(b) = s.borrow().as_ref() {
+                b.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hands out one fixed Graph token (a demo account's, minted by the tenant) and counts forced
+/// renewals: the Graph client's view of a signed-in session, without the sign-in.
+#[derive(Debug)]
+pub struct FixedTokens {
+    token: String,
+    pub renewals: std::sync::atomic::AtomicUsize,
+}
+
+impl webinar_desk_core::auth::GraphTokens for FixedTokens {
+    fn graph_token(
+        &self,
+        renew: bool,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<
+                        webinar_desk_core::auth::Secret,
+                        webinar_desk_core::auth::AuthError,
+                    >,
+                > + Send
+                + '_,
+        >,
+    > {
+        if renew {
+            self.renewals
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        let token = webinar_desk_core::auth::Secret::new(self.token.clone());
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// The core's Graph client for a demo account on the simulated tenant, with quick retries.
+pub fn graph_client(sim: &SimHandle, account: &str) -> (GraphClient, Arc<FixedTokens>) {
+    let tokens = Arc::new(FixedTokens {
+        token: sim.graph_token(account),
+        renewals: Default::default(),
+    });
+    let url = url::Url::parse(sim.graph_url()).expect("graph URL");
+    let client = GraphClient::new(webinar_desk_core::auth::http_client(), &url, tokens.clone())
+        .with_retry(RetryPolicy {
+            max_attempts: 4,
+            base_delay: std::time::Duration::from_millis(50),
+            max_delay: std::time::Duration::from_millis(400),
+            max_wait: std::time::Duration::from_secs(10),
+        });
+    (client, tokens)
 }
 
 /// A temporary app home (config, data, logs) removed when dropped.

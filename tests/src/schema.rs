@@ -39,6 +39,22 @@ impl Schema {
         None
     }
 
+    /// True if `ty` is `base` or derives from it.
+    fn derives(&self, ty: &str, base: &str) -> bool {
+        let mut cur = Some(ty.to_string());
+        while let Some(name) = cur {
+            if name == base {
+                return true;
+            }
+            cur = self
+                .ty(&name)
+                .and_then(|t| t.get("base"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        false
+    }
+
     fn is_open(&self, ty: &str) -> bool {
         let mut cur = Some(ty.to_string());
         while let Some(name) = cur {
@@ -95,6 +111,20 @@ impl Schema {
                 } else if self.ty(ty).is_some() {
                     match value.as_object() {
                         Some(obj) => {
+                            // A polymorphic value names its concrete type, which must derive
+                            // from the declared one.
+                            let concrete = obj
+                                .get("@odata.type")
+                                .and_then(Value::as_str)
+                                .and_then(|t| t.strip_prefix("#microsoft.graph."));
+                            let ty = match concrete {
+                                Some(c) if self.derives(c, ty) => c,
+                                Some(c) => {
+                                    problems.push(format!("{path}: @odata.type {c} is not a {ty}"));
+                                    ty
+                                }
+                                None => ty,
+                            };
                             let open = self.is_open(ty);
                             for (k, v) in obj {
                                 if k.starts_with('@') {

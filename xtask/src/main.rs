@@ -37,9 +37,10 @@ fn main() -> ExitCode {
         "demo" => setup(false).and_then(|()| demo()),
         "test" => setup(true).and_then(|()| test()),
         "setup" => setup(true),
+        "bench" => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|setup>\n  demo   build and start the app on the demo tenant\n  test   run every check CI runs\n  setup  install what is missing"
+                "usage: cargo xtask <demo|test|setup|bench>\n  demo   build and start the app on the demo tenant\n  test   run every check CI runs\n  setup  install what is missing\n  bench  run the benchmarks (release build) and print a BENCHMARKS.md section"
             );
             return ExitCode::from(2);
         }
@@ -51,6 +52,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Benchmarks need an optimized build; they are not part of `test` (figures, not checks).
+fn bench() -> Result<(), String> {
+    let extra: Vec<String> = std::env::args().skip(2).collect();
+    let mut c = cargo();
+    c.args(["run", "--release", "--bin", "webinar-desk-bench", "--"])
+        .args(extra);
+    run("benchmarks", &mut c)
 }
 
 fn root() -> PathBuf {

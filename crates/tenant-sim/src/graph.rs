@@ -1,14 +1,21 @@
-//! The simulated Microsoft Graph (v1.0 and beta paths) for virtual-event webinars.
+//! The simulated Microsoft Graph (v1.0 and beta paths) for virtual-event webinars: the request
+//! handling every route shares (authentication, throttling windows, injected faults, paging,
+//! Graph's error body) and the control API tests and other tools steer it with (`/_sim/…`).
+//! The routes themselves live in `graph/routes.rs`.
 //!
 //! Every answer carries `request-id` and echoes `client-request-id`; errors use Graph's body
 //! (`error.code`, `error.message`, `error.innerError` with date and both ids). Collections page
 //! with `@odata.nextLink` (`$skiptoken`), at the simulator's page size or a smaller `$top`.
-//! The plain webinar collection answers an empty list to delegated tokens, as documented.
+//! Throttling counts per app (the token's `appid`) across all users, as Graph does.
+
+mod routes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,15 +24,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::Sim;
-use crate::directory::{COMPANION_CLIENT_ID, TENANT_ID};
+use crate::directory::TENANT_ID;
+use crate::{FaultKind, GraphFault, RetryAfter, Sim};
 
 pub fn router(sim: Arc<Sim>) -> Router {
     Router::new().fallback(handle).with_state(sim)
 }
 
 /// Per-request correlation ids.
-struct Ctx {
+pub(crate) struct Ctx {
     request_id: String,
     client_request_id: String,
 }
@@ -43,7 +50,7 @@ impl Ctx {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
 
-    fn json(&self, status: StatusCode, body: Value) -> Response {
+    pub(crate) fn json(&self, status: StatusCode, body: Value) -> Response {
         let mut r = (status, body.to_string()).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -53,7 +60,13 @@ impl Ctx {
         r
     }
 
-    fn error(&self, status: StatusCode, code: &str, message: &str) -> Response {
+    pub(crate) fn no_content(&self) -> Response {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        self.headers(&mut r);
+        r
+    }
+
+    pub(crate) fn error(&self, status: StatusCode, code: &str, message: &str) -> Response {
         self.json(
             status,
             json!({
@@ -71,11 +84,30 @@ impl Ctx {
     }
 }
 
+/// The caller, from a valid Graph token.
+pub(crate) struct Caller {
+    /// Entra object id.
+    pub user: String,
+    /// The app the token was issued to (throttling is per app).
+    pub app: String,
+}
+
+/// One parsed request, as the routes see it.
+pub(crate) struct Req<'a> {
+    pub version: &'a str,
+    pub method: &'a Method,
+    pub segments: Vec<&'a str>,
+    pub query: HashMap<String, String>,
+    pub body: &'a Bytes,
+    pub base: String,
+}
+
 async fn handle(
     State(sim): State<Arc<Sim>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let ctx = Ctx {
         request_id: uuid::Uuid::new_v4().to_string(),
@@ -86,6 +118,9 @@ async fn handle(
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
     };
     let path = percent_decode(uri.path());
+    if let Some(control) = path.strip_prefix("/_sim/") {
+        return control_api(&sim, &ctx, &method, control, &body);
+    }
     let (version, rest) = match path
         .strip_prefix("/v1.0/")
         .map(|r| ("v1.0", r))
@@ -100,8 +135,8 @@ async fn handle(
             );
         }
     };
-    let user = match authenticate(&sim, &headers) {
-        Ok(user) => user,
+    let caller = match authenticate(&sim, &headers) {
+        Ok(caller) => caller,
         Err(message) => {
             return ctx.error(
                 StatusCode::UNAUTHORIZED,
@@ -110,129 +145,248 @@ async fn handle(
             );
         }
     };
-    if let Some(fault) = sim.take_graph_fault(&method, rest) {
+    let latency = sim.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Err(wait) = sim.admit(&caller.app, method == Method::GET) {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = ctx.error(
-            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            &fault.code,
-            &fault.message,
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests for virtual events from this application; retry after the given time.",
         );
-        if let Some(secs) = fault.retry_after_secs {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
+    let fault = sim.take_graph_fault(&method, rest);
+    let after = match fault.map(|f| f.kind) {
+        Some(FaultKind::Status {
+            status,
+            code,
+            message,
+            retry_after,
+        }) => {
+            let mut r = ctx.error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                &code,
+                &message,
+            );
+            if let Some(value) = retry_after {
+                let text = match value {
+                    RetryAfter::Seconds(s) => s.to_string(),
+                    RetryAfter::HttpDateIn(s) => {
+                        httpdate(Utc::now() + chrono::Duration::seconds(s as i64))
+                    }
+                };
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_str(&text).expect("ascii"),
+                );
+            }
+            return r;
+        }
+        Some(FaultKind::ExpiredToken) => {
+            return ctx.error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            );
+        }
+        Some(FaultKind::Latency { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            None
+        }
+        other => other,
+    };
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
         .unwrap_or_default();
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let base = format!("{}/{version}", sim.graph_url());
-    let context = |what: &str| format!("https://graph.microsoft.com/{version}/$metadata#{what}");
-    match (&method, segments.as_slice()) {
-        (&Method::GET, ["solutions", "virtualEvents", "webinars"]) => {
-            // Application-only listing: a delegated caller sees nothing (documented behaviour).
-            ctx.json(
-                StatusCode::OK,
-                json!({"@odata.context": context("solutions/virtualEvents/webinars"), "value": []}),
-            )
+    let req = Req {
+        version,
+        method: &method,
+        segments: rest.split('/').filter(|s| !s.is_empty()).collect(),
+        query,
+        body: &body,
+        base: format!("{}/{version}", sim.graph_url()),
+    };
+    let response = routes::route(&sim, &ctx, &caller, &req);
+    match after {
+        None => response,
+        Some(kind) => damage(response, kind).await,
+    }
+}
+
+/// Spoils an answer that was already computed (so the request *was* processed).
+async fn damage(response: Response, kind: FaultKind) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    match kind {
+        FaultKind::TruncatedJson => {
+            let cut = bytes.slice(..bytes.len() / 2);
+            let mut r = Response::from_parts(parts, Body::from(cut));
+            r.headers_mut().remove(header::CONTENT_LENGTH);
+            r
         }
-        (&Method::GET, ["solutions", "virtualEvents", "webinars", function])
-            if function.starts_with("getByUserRole(") =>
-        {
-            let Some(role) = function
-                .strip_prefix("getByUserRole(role='")
-                .and_then(|r| r.strip_suffix("')"))
-            else {
-                return ctx.error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "getByUserRole expects role='organizer' or role='coOrganizer'.",
-                );
-            };
-            if !matches!(role, "organizer" | "coOrganizer") {
-                return ctx.error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    &format!("'{role}' is not a valid role; use organizer or coOrganizer."),
-                );
+        FaultKind::MalformedJson => {
+            let mut r = Response::from_parts(
+                parts,
+                Body::from("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            );
+            *r.status_mut() = StatusCode::OK;
+            r.headers_mut().remove(header::CONTENT_LENGTH);
+            r
+        }
+        FaultKind::ResetMidBody => {
+            // Announce the whole length, send half, then fail the stream: the connection dies.
+            let half = bytes.slice(..bytes.len() / 2);
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(half),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated reset",
+                )),
+            ];
+            let mut r = Response::from_parts(parts, Body::from_stream(futures_iter(chunks)));
+            r.headers_mut().insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(bytes.len().max(2)),
+            );
+            r
+        }
+        FaultKind::LostResponse => {
+            // The body fails before a byte of it is written, which makes the server drop the
+            // connection without sending the head it had prepared.
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "simulated lost response",
+            ))];
+            let mut r = Response::from_parts(parts, Body::from_stream(futures_iter(chunks)));
+            // A 204 has no body to fail; the head is never sent anyway.
+            *r.status_mut() = StatusCode::OK;
+            r
+        }
+        _ => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+fn futures_iter(
+    items: Vec<Result<Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::iter(items)
+}
+
+fn httpdate(t: chrono::DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// `/_sim/…`: steering for tests and tools (loopback only, no token).
+fn control_api(sim: &Sim, ctx: &Ctx, method: &Method, path: &str, body: &Bytes) -> Response {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let json_body = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    let ok = |v: Value| ctx.json(StatusCode::OK, v);
+    match (method, segments.as_slice()) {
+        (&Method::GET, ["stats"]) => ok(json!(sim.data_stats())),
+        (&Method::POST, ["faults"]) => match serde_json::from_slice::<GraphFault>(body) {
+            Ok(fault) => {
+                sim.push_fault(fault);
+                ctx.no_content()
             }
-            let all: Vec<Value> = sim.with_webinars(|ws| {
-                let mut mine: Vec<_> = ws.iter().filter(|w| w.has_role(&user, role)).collect();
-                mine.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
-                mine.iter()
-                    .map(|w| w.to_json(&user, COMPANION_CLIENT_ID))
-                    .collect()
-            });
-            let link_base =
-                format!("{base}/solutions/virtualEvents/webinars/getByUserRole(role='{role}')");
-            page(
-                &sim,
-                &ctx,
-                all,
-                &query,
-                &link_base,
-                &context("Collection(microsoft.graph.virtualEventWebinar)"),
-            )
-        }
-        (&Method::GET, ["solutions", "virtualEvents", "webinars", id]) => {
-            match sim.with_webinars(|ws| {
-                ws.iter()
-                    .find(|w| w.id == *id)
-                    .map(|w| w.to_json(&user, COMPANION_CLIENT_ID))
-            }) {
-                Some(mut body) => {
-                    body["@odata.context"] =
-                        Value::String(context("solutions/virtualEvents/webinars/$entity"));
-                    ctx.json(StatusCode::OK, body)
-                }
-                None => ctx.error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    &format!("Webinar '{id}' was not found."),
-                ),
-            }
-        }
-        (&Method::GET, ["solutions", "virtualEvents", "webinars", id, "sessions"]) => {
-            match sim.with_webinars(|ws| ws.iter().find(|w| w.id == *id).map(|w| w.session_json()))
-            {
-                Some(session) => {
-                    let link_base =
-                        format!("{base}/solutions/virtualEvents/webinars/{id}/sessions");
-                    page(
-                        &sim,
-                        &ctx,
-                        vec![session],
-                        &query,
-                        &link_base,
-                        &context("solutions/virtualEvents/webinars('id')/sessions"),
-                    )
-                }
-                None => ctx.error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    &format!("Webinar '{id}' was not found."),
-                ),
-            }
-        }
-        (_, ["solutions", "virtualEvents", "webinars", ..]) => ctx.error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            &format!("The {method} method is not supported on this resource."),
-        ),
-        _ => ctx.error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            &format!(
-                "Resource not found for the segment '{}'.",
-                segments.first().unwrap_or(&"")
+            Err(e) => ctx.error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("fault: {e}"),
             ),
+        },
+        (&Method::POST, ["switches"]) => match serde_json::from_slice(body) {
+            Ok(switches) => {
+                sim.set_switches_graph(switches);
+                ok(json!(sim.graph_switches()))
+            }
+            Err(e) => ctx.error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("switches: {e}"),
+            ),
+        },
+        (&Method::POST, ["latency"]) => {
+            let millis = json_body()["millis"].as_u64().unwrap_or(0);
+            sim.set_latency_ms(millis);
+            ok(json!({"millis": millis}))
+        }
+        (&Method::POST, ["clock", "advance"]) => {
+            let minutes = json_body()["minutes"].as_i64().unwrap_or(0);
+            sim.advance(chrono::Duration::minutes(minutes));
+            ok(json!({"now": sim.now().to_rfc3339()}))
+        }
+        (&Method::POST, ["premium", account]) => {
+            let on = json_body()["premium"].as_bool().unwrap_or(true);
+            match crate::directory::account(account) {
+                Some(a) => {
+                    sim.set_premium_for(a.object_id, on);
+                    ok(json!({"account": a.handle, "premium": on}))
+                }
+                None => ctx.error(StatusCode::NOT_FOUND, "NotFound", "no such demo account"),
+            }
+        }
+        (&Method::POST, ["teams", "webinars", id, "cancel"]) => {
+            if sim.teams_edit(id, |w| w.status = "canceled".into()) {
+                ctx.no_content()
+            } else {
+                ctx.error(StatusCode::NOT_FOUND, "NotFound", "no such webinar")
+            }
+        }
+        (&Method::POST, ["teams", "webinars", id]) => {
+            let edit = json_body();
+            let mut problem = None;
+            let found = sim.teams_edit(id, |w| {
+                if let Some(t) = edit["displayName"].as_str() {
+                    w.display_name = t.to_string();
+                }
+                if let Some(t) = edit["description"].as_str() {
+                    w.description = t.to_string();
+                }
+                if let Some(t) = edit["audience"].as_str() {
+                    w.audience = t.to_string();
+                }
+                for (key, slot) in [("start", &mut w.start), ("end", &mut w.end)] {
+                    if let Some(t) = edit[key].as_str() {
+                        match chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S") {
+                            Ok(n) => *slot = n,
+                            Err(_) => {
+                                problem = Some(format!("{key}: expected YYYY-MM-DDTHH:MM:SS"))
+                            }
+                        }
+                    }
+                }
+            });
+            match (found, problem) {
+                (false, _) => ctx.error(StatusCode::NOT_FOUND, "NotFound", "no such webinar"),
+                (true, Some(p)) => ctx.error(StatusCode::BAD_REQUEST, "BadRequest", &p),
+                (true, None) => ctx.no_content(),
+            }
+        }
+        (&Method::POST, ["webinars", id, "restart"]) => {
+            if sim.restart(id) {
+                ctx.no_content()
+            } else {
+                ctx.error(StatusCode::NOT_FOUND, "NotFound", "no such webinar")
+            }
+        }
+        _ => ctx.error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "Unknown control route. See the tenant-sim section of the README.",
         ),
     }
 }
 
 /// Serves one page of `items`, with a `@odata.nextLink` when more remain.
-fn page(
+pub(crate) fn page(
     sim: &Sim,
     ctx: &Ctx,
     items: Vec<Value>,
@@ -295,7 +449,7 @@ fn decode_skiptoken(token: &str) -> Option<usize> {
     raw.strip_prefix(&format!("{TENANT_ID}:"))?.parse().ok()
 }
 
-fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<String, String> {
+fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, String> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -317,11 +471,18 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<String, String> {
             _ => "Access token validation failure. Invalid audience or signature.".to_string(),
         },
     )?;
-    data.claims
-        .get("oid")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| "The token has no user.".to_string())
+    let claim = |name: &str| {
+        data.claims
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Ok(Caller {
+        user: claim("oid").ok_or_else(|| "The token has no user.".to_string())?,
+        app: claim("appid")
+            .or_else(|| claim("azp"))
+            .unwrap_or_else(|| "unknown".into()),
+    })
 }
 
 fn percent_decode(path: &str) -> String {

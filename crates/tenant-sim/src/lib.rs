@@ -11,6 +11,7 @@ pub mod directory;
 mod entra;
 mod graph;
 mod keys;
+pub mod people;
 pub mod webinars;
 
 use std::collections::{HashMap, HashSet};
@@ -46,6 +47,9 @@ pub struct SimConfig {
     pub ports: [u16; 3],
     /// The moment demo data is generated around.
     pub now: DateTime<Utc>,
+    /// Graph's throttling windows run this much faster than real time (1.0: real, 0.1: a 30 s
+    /// window lasts 3 s), so tests of the limits take seconds.
+    pub time_scale: f64,
 }
 
 impl Default for SimConfig {
@@ -57,21 +61,162 @@ impl Default for SimConfig {
             state_dir: None,
             ports: [0, 0, 0],
             now: Utc::now(),
+            time_scale: 1.0,
         }
     }
 }
 
 /// A Graph failure to inject: the next `times` requests whose path contains `path_contains`
-/// (and whose method matches, if given) get this error.
-#[derive(Debug, Clone)]
+/// (and whose method matches, if given) meet it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GraphFault {
+    #[serde(default, with = "method_name")]
     pub method: Option<Method>,
+    #[serde(default)]
     pub path_contains: String,
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-    pub retry_after_secs: Option<u64>,
+    #[serde(default = "one")]
     pub times: u32,
+    pub kind: FaultKind,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What an injected fault does to the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum FaultKind {
+    /// Answer with this Graph error (not processed).
+    #[serde(rename_all = "camelCase")]
+    Status {
+        status: u16,
+        code: String,
+        message: String,
+        #[serde(default)]
+        retry_after: Option<RetryAfter>,
+    },
+    /// Wait this long, then process normally.
+    #[serde(rename_all = "camelCase")]
+    Latency { millis: u64 },
+    /// Process, start the answer, then cut the connection mid-body.
+    ResetMidBody,
+    /// Process, then send a complete HTTP answer whose JSON is cut short.
+    TruncatedJson,
+    /// Process, then answer 200 with something that is not JSON (a proxy's HTML page).
+    MalformedJson,
+    /// Process, then drop the connection before any answer: the client cannot know.
+    LostResponse,
+    /// Refuse the token as expired (401), as when it expires in the middle of an operation.
+    ExpiredToken,
+}
+
+/// The two forms of `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RetryAfter {
+    /// Delta-seconds: `Retry-After: 5`.
+    Seconds(u64),
+    /// An HTTP-date this many seconds from now: `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`.
+    HttpDateIn(u64),
+}
+
+impl GraphFault {
+    /// A Graph error status for the next request whose path contains `path_contains`.
+    pub fn status(path_contains: &str, status: u16, code: &str, message: &str) -> Self {
+        Self::new(
+            path_contains,
+            FaultKind::Status {
+                status,
+                code: code.into(),
+                message: message.into(),
+                retry_after: None,
+            },
+        )
+    }
+    pub fn new(path_contains: &str, kind: FaultKind) -> Self {
+        Self {
+            method: None,
+            path_contains: path_contains.into(),
+            times: 1,
+            kind,
+        }
+    }
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = times;
+        self
+    }
+    pub fn on(mut self, method: Method) -> Self {
+        self.method = Some(method);
+        self
+    }
+    pub fn retry_after(mut self, value: RetryAfter) -> Self {
+        if let FaultKind::Status { retry_after, .. } = &mut self.kind {
+            *retry_after = Some(value);
+        }
+        self
+    }
+}
+
+mod method_name {
+    use axum::http::Method;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Option<Method>, s: S) -> Result<S::Ok, S::Error> {
+        match m {
+            Some(m) => s.serialize_some(m.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Method>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|m| m.to_uppercase().parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// Graph behaviours that differ between what is documented and what a tenant may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GraphSwitches {
+    /// Delegated `GET …/registrations` allowed on v1.0 (Learn 2026-07: not supported; beta is).
+    pub v1_registrations_delegated: bool,
+    /// Enforce the documented throttling windows (750 GET, 15 writes per 30 s per app).
+    pub throttling: bool,
+}
+
+impl Default for GraphSwitches {
+    fn default() -> Self {
+        Self {
+            v1_registrations_delegated: false,
+            throttling: true,
+        }
+    }
+}
+
+/// What the simulated Graph has served so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphStats {
+    pub reads: u64,
+    pub writes: u64,
+    /// 429 answers given because a throttling window was full.
+    pub throttled: u64,
+}
+
+/// A series of webinars to add with generated people (benchmarks and tests).
+#[derive(Debug, Clone)]
+pub struct SeriesSpec {
+    /// Demo account handle of the organizer.
+    pub organizer: &'static str,
+    pub title: String,
+    pub sessions: usize,
+    pub first_start: DateTime<Utc>,
+    pub every: chrono::Duration,
+    pub length: chrono::Duration,
+    pub registrations: usize,
+    pub records: usize,
 }
 
 /// Entra behaviours tests can switch on.
@@ -136,6 +281,15 @@ struct Data {
     companion_certificates: HashMap<String, SigningKey>,
     page_size: usize,
     switches: EntraSwitches,
+    graph_switches: GraphSwitches,
+    /// Premium licence per user object id.
+    premium: HashMap<String, bool>,
+    /// Request arrivals per (app id, read?) inside the current throttling window.
+    windows: HashMap<(String, bool), std::collections::VecDeque<Instant>>,
+    latency: Duration,
+    clock_offset: chrono::Duration,
+    stats: GraphStats,
+    generated: u64,
 }
 
 /// The shared state behind all three servers.
@@ -169,6 +323,58 @@ impl Sim {
     }
     pub(crate) fn with_webinars<T>(&self, f: impl FnOnce(&[webinars::Webinar]) -> T) -> T {
         f(&self.data().webinars)
+    }
+    pub(crate) fn with_webinars_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Vec<webinars::Webinar>) -> T,
+    ) -> T {
+        f(&mut self.data().webinars)
+    }
+    /// The tenant's clock (real time, moved on by tests).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.data().clock_offset
+    }
+    pub(crate) fn graph_switches(&self) -> GraphSwitches {
+        self.data().graph_switches
+    }
+    pub(crate) fn has_premium(&self, user: &str) -> bool {
+        self.data().premium.get(user).copied().unwrap_or(true)
+    }
+    pub(crate) fn latency(&self) -> Duration {
+        self.data().latency
+    }
+    /// Counts a request against its app's window; `Err(wait)` when the window is full.
+    /// Refused requests count too: Graph keeps counting while it throttles.
+    pub(crate) fn admit(&self, app: &str, read: bool) -> Result<(), Duration> {
+        let window = Duration::from_secs(30).mul_f64(self.config.time_scale);
+        let limit = if read { 750 } else { 15 };
+        let now = Instant::now();
+        let mut data = self.data();
+        if read {
+            data.stats.reads += 1;
+        } else {
+            data.stats.writes += 1;
+        }
+        if !data.graph_switches.throttling {
+            return Ok(());
+        }
+        let arrivals = data.windows.entry((app.to_string(), read)).or_default();
+        while arrivals
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            arrivals.pop_front();
+        }
+        let admitted = arrivals.len() < limit;
+        arrivals.push_back(now);
+        if admitted {
+            return Ok(());
+        }
+        // Free again when enough of the window's arrivals have aged out.
+        let excess = arrivals.len() - limit;
+        let wait = (arrivals[excess - 1] + window).saturating_duration_since(now);
+        data.stats.throttled += 1;
+        Err(wait)
     }
     pub(crate) fn store_pending(&self, pending: PendingAuthorization) -> String {
         let id = random_token();
@@ -255,6 +461,46 @@ impl Sim {
         jsonwebtoken::decode::<Value>(assertion, &key.decoding_key(), &validation).is_ok()
     }
 
+    pub(crate) fn data_stats(&self) -> GraphStats {
+        self.data().stats
+    }
+    pub(crate) fn push_fault(&self, fault: GraphFault) {
+        self.data().faults.push(fault);
+    }
+    pub(crate) fn set_switches_graph(&self, switches: GraphSwitches) {
+        self.data().graph_switches = switches;
+    }
+    pub(crate) fn set_latency_ms(&self, millis: u64) {
+        self.data().latency = Duration::from_millis(millis);
+    }
+    pub(crate) fn advance(&self, by: chrono::Duration) {
+        self.data().clock_offset += by;
+    }
+    pub(crate) fn set_premium_for(&self, object_id: &str, premium: bool) {
+        self.data().premium.insert(object_id.to_string(), premium);
+    }
+    pub(crate) fn teams_edit(&self, id: &str, edit: impl FnOnce(&mut webinars::Webinar)) -> bool {
+        self.with_webinars_mut(|ws| match ws.iter_mut().find(|w| w.id == id) {
+            Some(w) => {
+                edit(w);
+                true
+            }
+            None => false,
+        })
+    }
+    pub(crate) fn restart(&self, id: &str) -> bool {
+        use rand::SeedableRng;
+        let seed = self.config.seed ^ 0xA11;
+        self.teams_edit(id, |w| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ w.reports.len() as u64);
+            w.restart_meeting(
+                &mut rng,
+                chrono::Duration::minutes(12),
+                webinars::REPORT_DELAY,
+            );
+        })
+    }
+
     pub(crate) fn take_graph_fault(&self, method: &Method, path: &str) -> Option<GraphFault> {
         let mut data = self.data();
         let index = data.faults.iter().position(|f| {
@@ -324,6 +570,10 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     ];
     let webinars = webinars::seed(config.seed, config.now);
     let page_size = config.page_size.max(1);
+    let premium = directory::ACCOUNTS
+        .iter()
+        .map(|a| (a.object_id.to_string(), a.teams_premium))
+        .collect();
     let sim = Arc::new(Sim {
         key,
         companion_secret: format!("demo~{}", random_token()),
@@ -331,6 +581,8 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
         data: Mutex::new(Data {
             webinars,
             page_size,
+            premium,
+            graph_switches: GraphSwitches::default(),
             ..Data::default()
         }),
         config,
@@ -415,7 +667,7 @@ impl SimHandle {
         self.sim.data().page_size = size.max(1);
     }
     pub fn inject_graph_fault(&self, fault: GraphFault) {
-        self.sim.data().faults.push(fault);
+        self.sim.push_fault(fault);
     }
     /// Registers a certificate on the companion's app registration, by its SHA-1 thumbprint
     /// (hex, as Entra shows it); its public key verifies the companion's client assertions.
@@ -469,6 +721,87 @@ impl SimHandle {
     /// A Graph access token for a demo account, as the On-Behalf-Of grant issues them.
     pub fn graph_token(&self, account: &str) -> String {
         graph_access_token(&self.sim.key, account, self.sim.config.token_lifetime_secs)
+    }
+
+    /// Switches documented-versus-observed Graph behaviours.
+    pub fn set_graph_switches(&self, switches: GraphSwitches) {
+        self.sim.set_switches_graph(switches);
+    }
+    pub fn graph_switches(&self) -> GraphSwitches {
+        self.sim.graph_switches()
+    }
+    /// Gives or takes an account's Teams Premium licence.
+    pub fn set_premium(&self, account: &str, premium: bool) {
+        let a = directory::account(account).expect("a demo account");
+        self.sim.set_premium_for(a.object_id, premium);
+    }
+    /// Delays every Graph answer by this much (a slow or distant service).
+    pub fn set_latency(&self, latency: Duration) {
+        self.sim.data().latency = latency;
+    }
+    /// Moves the tenant's clock on (attendance reports appear minutes after a meeting ends).
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.sim.advance(by);
+    }
+    /// The tenant's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.sim.now()
+    }
+    pub fn graph_stats(&self) -> GraphStats {
+        self.sim.data().stats
+    }
+    /// Someone edits a webinar directly in Teams.
+    pub fn edit_in_teams(&self, id: &str, edit: impl FnOnce(&mut webinars::Webinar)) -> bool {
+        self.sim.teams_edit(id, edit)
+    }
+    /// Someone cancels a webinar directly in Teams.
+    pub fn cancel_in_teams(&self, id: &str) -> bool {
+        self.edit_in_teams(id, |w| w.status = "canceled".into())
+    }
+    /// The meeting of a webinar is started again after it ended: a second attendance report
+    /// follows, a report delay after the restarted meeting ends.
+    pub fn restart_meeting(&self, id: &str) -> bool {
+        self.sim.restart(id)
+    }
+    /// Adds a published series with generated registrations and attendance; returns the
+    /// webinar ids in session order.
+    pub fn add_series(&self, spec: &SeriesSpec) -> Vec<String> {
+        use rand::SeedableRng;
+        let organizer = directory::account(spec.organizer).expect("a demo account");
+        let now = self.sim.now();
+        let mut data = self.sim.data();
+        data.generated += 1;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(
+            self.sim
+                .config
+                .seed
+                .wrapping_mul(31)
+                .wrapping_add(data.generated),
+        );
+        let mut ids = Vec::new();
+        for n in 0..spec.sessions {
+            let start = spec.first_start + spec.every * n as i32;
+            let mut w = webinars::Webinar::draft(
+                &mut rng,
+                organizer.object_id,
+                &format!("{} — Session {}", spec.title, n + 1),
+                start,
+                spec.length,
+            );
+            w.status = "published".into();
+            w.populate(
+                &mut rng,
+                people::Crowd {
+                    registrations: spec.registrations,
+                    records: spec.records,
+                },
+                now,
+                webinars::REPORT_DELAY,
+            );
+            ids.push(w.id.clone());
+            data.webinars.push(w);
+        }
+        ids
     }
 
     /// Stops all three servers (also done on drop).

@@ -5,12 +5,16 @@
 //! stored as wall-clock times in the organizer's Windows time zone, as Teams keeps them; the JSON
 //! produced validates against the v1.0 schema in `shared/reference`.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::directory::{ACCOUNTS, DemoAccount, TENANT_ID};
+use crate::people::{
+    self, Crowd, Question, QuestionKind, Record, Registrant, RegistrationConfig, Report,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webinar {
@@ -30,6 +34,11 @@ pub struct Webinar {
     pub attendee_emails: bool,
     pub external_ids: Vec<String>,
     pub session_id: String,
+    pub registration: RegistrationConfig,
+    pub questions: Vec<Question>,
+    pub registrants: Vec<Registrant>,
+    /// Every attendance report, oldest first (a restarted meeting adds one).
+    pub reports: Vec<Report>,
 }
 
 /// Zones the seeded organizers work in, with their UTC offset in winter (the generator only
@@ -84,9 +93,30 @@ const TOPICS: &[(&str, &str)] = &[
     ),
 ];
 
-fn guid(rng: &mut StdRng) -> String {
-    let b: [u8; 16] = rng.r#gen();
-    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+use people::guid;
+
+/// How long after a meeting ends its attendance report appears (seeded data).
+pub const REPORT_DELAY: Duration = Duration::minutes(10);
+
+/// A wall-clock time in a Windows (or IANA) zone as an instant; the first of two in a repeated
+/// hour, and the hour after a gap.
+pub fn to_utc(local: &NaiveDateTime, zone: &str) -> DateTime<Utc> {
+    let tz: Tz = zone
+        .parse::<Tz>()
+        .ok()
+        .or_else(|| {
+            zone.parse::<windows_timezones::WindowsTimezone>()
+                .ok()
+                .map(Tz::from)
+        })
+        .unwrap_or(Tz::UTC);
+    match tz.from_local_datetime(local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        LocalResult::None => tz
+            .from_local_datetime(&(*local + Duration::hours(1)))
+            .earliest()
+            .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc)),
+    }
 }
 
 /// Believable webinars for the demo accounts: a few series for the organizer across past and
@@ -140,6 +170,14 @@ pub fn seed(seed: u64, now: DateTime<Utc>) -> Vec<Webinar> {
             attendee_emails: rng.gen_bool(0.8),
             external_ids: Vec::new(),
             session_id: guid(rng),
+            registration: RegistrationConfig {
+                capacity: Some(300),
+                manual_approval: false,
+                waitlist: false,
+            },
+            questions: Vec::new(),
+            registrants: Vec::new(),
+            reports: Vec::new(),
         });
     };
     // Megan's series: 5 topics × 6 sessions, weekly or fortnightly, from 14 weeks ago onward.
@@ -175,6 +213,21 @@ pub fn seed(seed: u64, now: DateTime<Utc>) -> Vec<Webinar> {
     for n in 1..=3 {
         add(&mut rng, &ACCOUNTS[2], None, 7, n, -2 + n as i64 * 3);
     }
+    // Registrations and attendance, from their own stream so adding webinars above does not
+    // reshuffle every person below.
+    let mut people_rng = StdRng::seed_from_u64(seed ^ 0x5EED_0F9E_091E);
+    for w in &mut out {
+        let size = people_rng.gen_range(12..90);
+        let crowd = Crowd {
+            registrations: size,
+            records: size * 3 / 4,
+        };
+        w.populate(&mut people_rng, crowd, now, REPORT_DELAY);
+        if w.status == "published" && w.reports.len() == 1 && people_rng.gen_bool(0.1) {
+            // The organizer rejoined after everyone left: Teams produces a second report.
+            w.restart_meeting(&mut people_rng, Duration::minutes(12), REPORT_DELAY);
+        }
+    }
     out
 }
 
@@ -194,6 +247,135 @@ fn identity(object_id: &str) -> Value {
 }
 
 impl Webinar {
+    /// A new draft as a create makes it: one session, default registration settings, nobody
+    /// registered yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_draft(
+        rng: &mut StdRng,
+        organizer: &str,
+        display_name: &str,
+        description: &str,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+        time_zone: &str,
+        audience: &str,
+    ) -> Webinar {
+        Webinar {
+            id: format!("{}@{TENANT_ID}", guid(rng)),
+            display_name: display_name.to_string(),
+            description: description.to_string(),
+            start,
+            end,
+            time_zone: time_zone.to_string(),
+            status: "draft".into(),
+            audience: audience.to_string(),
+            organizer: organizer.to_string(),
+            co_organizers: Vec::new(),
+            attendee_emails: true,
+            external_ids: Vec::new(),
+            session_id: guid(rng),
+            registration: RegistrationConfig {
+                capacity: Some(1000),
+                manual_approval: false,
+                waitlist: false,
+            },
+            questions: Vec::new(),
+            registrants: Vec::new(),
+            reports: Vec::new(),
+        }
+    }
+
+    /// A draft in UTC (generated series).
+    pub fn draft(
+        rng: &mut StdRng,
+        organizer: &str,
+        display_name: &str,
+        start: DateTime<Utc>,
+        length: Duration,
+    ) -> Webinar {
+        Webinar::new_draft(
+            rng,
+            organizer,
+            display_name,
+            "Generated by the simulated tenant.",
+            start.naive_utc(),
+            (start + length).naive_utc(),
+            "UTC",
+            "organization",
+        )
+    }
+
+    pub fn start_utc(&self) -> DateTime<Utc> {
+        to_utc(&self.start, &self.time_zone)
+    }
+    pub fn end_utc(&self) -> DateTime<Utc> {
+        to_utc(&self.end, &self.time_zone)
+    }
+
+    /// Gives the webinar questions and registrations and, if it ended before `now` and was
+    /// not canceled or a draft, an attendance report.
+    pub fn populate(
+        &mut self,
+        rng: &mut StdRng,
+        crowd: Crowd,
+        now: DateTime<Utc>,
+        delay: Duration,
+    ) {
+        if self.status == "draft" {
+            return;
+        }
+        self.questions = people::questions(rng);
+        self.registrants = people::registrations(
+            rng,
+            &self.questions,
+            crowd.registrations,
+            self.start_utc(),
+            now,
+        );
+        let (start, end) = (self.start_utc(), self.end_utc());
+        if self.status == "published" && end <= now {
+            self.reports.push(people::report(
+                rng,
+                &self.registrants,
+                &self.organizer,
+                crowd.records,
+                start,
+                end,
+                delay,
+            ));
+        }
+    }
+
+    /// The meeting was started again after it ended: a second, shorter report follows.
+    pub fn restart_meeting(&mut self, rng: &mut StdRng, length: Duration, delay: Duration) {
+        let start = self
+            .reports
+            .last()
+            .map_or_else(|| self.end_utc(), |r| r.meeting_end)
+            + Duration::minutes(3);
+        let returning: Vec<Registrant> = self
+            .registrants
+            .iter()
+            .filter(|_| rng.gen_bool(0.2))
+            .cloned()
+            .collect();
+        let records = returning.len().max(1);
+        self.reports.push(people::report(
+            rng,
+            &returning,
+            &self.organizer,
+            records,
+            start,
+            start + length,
+            delay,
+        ));
+    }
+
+    /// True if `user` may see registrations and attendance (organizer or co-organizer).
+    pub fn is_privileged(&self, user: &str) -> bool {
+        self.organizer == user || self.co_organizers.iter().any(|c| c == user)
+    }
+
     /// True if the user organizes or co-organizes this webinar.
     pub fn has_role(&self, user: &str, role: &str) -> bool {
         match role {
@@ -239,6 +421,72 @@ impl Webinar {
         })
     }
 
+    /// `virtualEventWebinarRegistrationConfiguration`.
+    pub fn registration_configuration_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "capacity": self.registration.capacity,
+            "isManualApprovalEnabled": self.registration.manual_approval,
+            "isWaitlistEnabled": self.registration.waitlist,
+            "registrationWebUrl": format!(
+                "https://events.teams.microsoft.com/event/{}@{TENANT_ID}",
+                self.session_id
+            ),
+        })
+    }
+
+    /// The full `virtualEventSession`, as a GET of one session returns it.
+    pub fn session_full_json(&self) -> Value {
+        let mut s = self.session_json();
+        s["videoOnDemandWebUrl"] = Value::Null;
+        s["capacity"] = json!(self.registration.capacity);
+        s["allowAttendeeToEnableCamera"] = json!(true);
+        s["allowAttendeeToEnableMic"] = json!(true);
+        s["allowMeetingChat"] = json!("enabled");
+        s["allowRecording"] = json!(true);
+        s["allowTranscription"] = json!(true);
+        s["allowedPresenters"] = json!("organizer");
+        s["isEntryExitAnnounced"] = json!(false);
+        s["recordAutomatically"] = json!(false);
+        s["meetingType"] = Value::Null;
+        s["expiryDateTime"] = Value::Null;
+        s["joinMeetingIdSettings"] = json!({
+            "isPasscodeRequired": true,
+            "joinMeetingId": format!("{}", u64::from_str_radix(&self.session_id.replace('-', "")[..10], 16).unwrap_or(0) % 1_000_000_000_000),
+            "passcode": "Zx7wq9",
+        });
+        s["chatInfo"] = json!({"threadId": format!("19:meeting_{}@thread.v2", self.session_id), "messageId": "0", "replyChainMessageId": null});
+        s["lobbyBypassSettings"] = json!({"scope": "organization", "isDialInBypassEnabled": false});
+        s
+    }
+
+    /// A registrant's own view of the session: the join link carries their registration.
+    pub fn registrant_session_json(&self, registrant: &Registrant) -> Value {
+        let mut s = self.session_json();
+        s["joinWebUrl"] = json!(format!(
+            "{}?context=%7b%22Tid%22%3a%22{TENANT_ID}%22%2c%22prid%22%3a%22{}%22%7d",
+            self.join_web_url(),
+            registrant.id
+        ));
+        s
+    }
+
+    pub fn registrant(&self, id: &str) -> Option<&Registrant> {
+        self.registrants.iter().find(|r| r.id == id)
+    }
+
+    /// Reports Teams lists at `now`: published ones, at most the 50 newest, newest first.
+    pub fn visible_reports(&self, now: DateTime<Utc>) -> Vec<&Report> {
+        let mut list: Vec<&Report> = self
+            .reports
+            .iter()
+            .filter(|r| r.available_at <= now)
+            .collect();
+        list.sort_by_key(|r| std::cmp::Reverse(r.meeting_start));
+        list.truncate(50);
+        list
+    }
+
     /// The webinar's one `virtualEventSession`, as the sessions list returns it (summary).
     pub fn session_json(&self) -> Value {
         json!({
@@ -249,6 +497,105 @@ impl Webinar {
             "endDateTime": {"dateTime": graph_time(&self.end), "timeZone": self.time_zone},
         })
     }
+}
+
+fn instant(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `virtualEventRegistrationQuestionBase` in its concrete type.
+pub fn question_json(q: &Question) -> Value {
+    match &q.kind {
+        QuestionKind::Custom {
+            display_name,
+            input_type,
+            choices,
+        } => json!({
+            "@odata.type": "#microsoft.graph.virtualEventRegistrationCustomQuestion",
+            "id": q.id, "displayName": display_name, "isRequired": q.required,
+            "answerInputType": input_type, "answerChoices": choices,
+        }),
+        QuestionKind::Predefined { label } => json!({
+            "@odata.type": "#microsoft.graph.virtualEventRegistrationPredefinedQuestion",
+            "id": q.id, "displayName": predefined_display_name(label), "isRequired": q.required,
+            "label": label,
+        }),
+    }
+}
+
+fn predefined_display_name(label: &str) -> &'static str {
+    match label {
+        "jobTitle" => "Job title",
+        "organization" => "Organization",
+        "city" => "City",
+        "state" => "State",
+        "street" => "Address",
+        "postalCode" => "Zip or postal code",
+        "countryOrRegion" => "Country or region",
+        "industry" => "Industry",
+        _ => "Question",
+    }
+}
+
+/// `virtualEventRegistration`.
+pub fn registration_json(r: &Registrant) -> Value {
+    json!({
+        "id": r.id,
+        "userId": r.user_id,
+        "email": r.email,
+        "firstName": r.first_name,
+        "lastName": r.last_name,
+        "status": r.status,
+        "registrationDateTime": instant(&r.registered_at),
+        "cancelationDateTime": r.canceled_at.as_ref().map(instant),
+        "preferredTimezone": r.time_zone,
+        "preferredLanguage": r.language,
+        "externalRegistrationInformation": r.external.as_ref().map(|(referrer, id)| json!({"referrer": referrer, "registrationId": id})),
+        "registrationQuestionAnswers": r.answers.iter().map(|a| json!({
+            "questionId": a.question_id, "displayName": a.display_name, "value": a.value,
+            "booleanValue": a.boolean, "multiChoiceValues": a.multi,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `meetingAttendanceReport`, with its records when expanded (an empty list otherwise, as the
+/// list endpoint returns them).
+pub fn report_json(r: &Report, expand: bool) -> Value {
+    json!({
+        "id": r.id,
+        "totalParticipantCount": r.records.len(),
+        "meetingStartDateTime": instant(&r.meeting_start),
+        "meetingEndDateTime": instant(&r.meeting_end),
+        "externalEventInformation": [],
+        "attendanceRecords": if expand { r.records.iter().map(record_json).collect::<Vec<_>>() } else { vec![] },
+    })
+}
+
+/// `attendanceRecord`.
+pub fn record_json(r: &Record) -> Value {
+    let total: i64 = r
+        .intervals
+        .iter()
+        .map(|(j, l)| (*l - *j).num_seconds())
+        .sum();
+    json!({
+        "id": r.id,
+        "emailAddress": r.email,
+        "identity": {
+            "@odata.type": "#microsoft.graph.communicationsUserIdentity",
+            "id": r.user_id.clone().unwrap_or_default(),
+            "displayName": r.display_name,
+            "tenantId": if r.user_id.is_some() { Some(TENANT_ID) } else { None },
+        },
+        "role": r.role,
+        "totalAttendanceInSeconds": total,
+        "registrationId": r.registration_id,
+        "externalRegistrationInformation": null,
+        "attendanceIntervals": r.intervals.iter().map(|(j, l)| json!({
+            "joinDateTime": instant(j), "leaveDateTime": instant(l),
+            "durationInSeconds": (*l - *j).num_seconds(),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 #[cfg(test)]

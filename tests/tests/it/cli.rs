@@ -102,15 +102,12 @@ async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
     );
 
     // One transient failure on the way: the read is retried, and both attempts are logged.
-    sim.inject_graph_fault(tenant_sim::GraphFault {
-        method: None,
-        path_contains: "getByUserRole(role='organizer')".into(),
-        status: 503,
-        code: "ServiceUnavailable".into(),
-        message: "The service is temporarily unavailable.".into(),
-        retry_after_secs: None,
-        times: 1,
-    });
+    sim.inject_graph_fault(tenant_sim::GraphFault::status(
+        "getByUserRole(role='organizer')",
+        503,
+        "ServiceUnavailable",
+        "The service is temporarily unavailable.",
+    ));
     let listed = cli
         .run_logging(
             &["webinars", "list", "--sync", "--json"],

@@ -59,15 +59,12 @@ async fn a_graph_error_surfaces_with_its_request_id_and_keeps_the_cache() {
         .expect("first sync");
     let before = desk.webinars().await.unwrap().webinars;
 
-    sim.inject_graph_fault(GraphFault {
-        method: None,
-        path_contains: "getByUserRole(role='organizer')".into(),
-        status: 403,
-        code: "Forbidden".into(),
-        message: "The caller is not allowed to list webinars.".into(),
-        retry_after_secs: None,
-        times: 1,
-    });
+    sim.inject_graph_fault(GraphFault::status(
+        "getByUserRole(role='organizer')",
+        403,
+        "Forbidden",
+        "The caller is not allowed to list webinars.",
+    ));
     let err = desk.sync_webinars(chrono::Utc::now()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     let request_id = err.request_id().expect("Graph's request-id is kept");

@@ -5,6 +5,7 @@ mod companion;
 mod contract;
 mod desk;
 mod e2e;
+mod faults;
 mod graph;
 mod pipeline;
 mod secrets;

@@ -1,25 +1,10 @@
 //! No secret at rest outside the keychain: after a sign-in and a sync, nothing in SQLite,
 //! config, state or the log contains a token.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use webinar_desk_core::auth::{Keychain, MemoryKeychain};
 use webinar_desk_tests::{Home, files_below, signed_in, start_tenant};
-
-/// A log sink the test can read back, standing in for the app's log file.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// True if `text` contains something shaped like a JWT (three base64url parts, the first a
 /// JSON header): every token the tenant issues is one.
@@ -30,14 +15,8 @@ fn has_jwt(text: &str) -> bool {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_token_reaches_sqlite_config_state_or_logs() {
-    let log = Captured::default();
-    let sink = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Everything logged on this (the test's only) thread, as the app's log file would get it.
+    let log = webinar_desk_tests::LogCapture::start();
 
     let sim = start_tenant(5).await;
     let home = Home::new();
@@ -71,7 +50,7 @@ async fn no_token_reaches_sqlite_config_state_or_logs() {
         );
         assert!(!has_jwt(&text), "{} contains a token", file.display());
     }
-    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let logged = log.text();
     assert!(
         logged.contains("client_request_id"),
         "Graph calls are logged with their ids: {logged}"

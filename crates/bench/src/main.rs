@@ -1,0 +1,197 @@
+//! `cargo xtask bench`: measures the Graph pipeline against the simulated tenant, each figure
+//! side by side with its baseline in the same run (these machines are noisy), and prints a
+//! Markdown section for BENCHMARKS.md.
+//!
+//! 1. Pipeline overhead per request: the app's `GraphClient` against raw reqwest doing the same
+//!    GET with the same headers and the same typed parse, alternating in rounds.
+//! 2. Bursts under the read limit: 1,500 GETs (two windows' worth) through the pacer, against
+//!    a naive client firing them all at once; counts the 429s the tenant served.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tenant_sim::{GraphSwitches, SimConfig, SimHandle};
+use webinar_desk_core::auth::{AuthError, GraphTokens, Secret};
+use webinar_desk_core::graph::types::VirtualEventWebinar;
+use webinar_desk_core::graph::{GraphClient, Limits, Pacer};
+
+struct Fixed(String);
+
+impl GraphTokens for Fixed {
+    fn graph_token(
+        &self,
+        _renew: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Secret, AuthError>> + Send + '_>>
+    {
+        let t = Secret::new(self.0.clone());
+        Box::pin(async move { Ok(t) })
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn first_webinar(sim: &SimHandle, client: &GraphClient) -> String {
+    let _ = sim;
+    client
+        .webinars_by_role(webinar_desk_core::graph::UserRole::Organizer)
+        .await
+        .expect("list")[0]
+        .id
+        .clone()
+}
+
+async fn overhead(rounds: usize, per_round: usize) -> String {
+    let sim = tenant_sim::start(SimConfig::default()).await.expect("sim");
+    sim.set_graph_switches(GraphSwitches {
+        throttling: false,
+        ..GraphSwitches::default()
+    });
+    let token = sim.graph_token("organizer");
+    let http = webinar_desk_core::auth::http_client();
+    let base = url::Url::parse(sim.graph_url()).unwrap();
+    // No pacing limit in the way: this measures the pipeline's own cost.
+    let unpaced = Limits {
+        reads_per_window: usize::MAX / 2,
+        read_concurrency: 1,
+        ..Limits::GRAPH
+    };
+    let client = GraphClient::new(http.clone(), &base, Arc::new(Fixed(token.clone())))
+        .with_pacer(Pacer::new(unpaced));
+    let id = first_webinar(&sim, &client).await;
+    let url = format!("{}/v1.0/solutions/virtualEvents/webinars/{id}", sim.graph_url());
+    let raw = || async {
+        let r = http
+            .get(&url)
+            .bearer_auth(&token)
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+            .send()
+            .await
+            .unwrap();
+        let bytes = r.bytes().await.unwrap();
+        let w: VirtualEventWebinar = serde_json::from_slice(&bytes).unwrap();
+        w
+    };
+    // Warm both paths (connections, caches).
+    for _ in 0..200 {
+        raw().await;
+        client.webinar(&id).await.unwrap();
+    }
+    let (mut raw_us, mut pipe_us) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            raw().await;
+        }
+        raw_us.push(t.elapsed().as_secs_f64() * 1e6 / per_round as f64);
+        let t = Instant::now();
+        for _ in 0..per_round {
+            client.webinar(&id).await.unwrap();
+        }
+        pipe_us.push(t.elapsed().as_secs_f64() * 1e6 / per_round as f64);
+    }
+    let (r, p) = (median(&mut raw_us), median(&mut pipe_us));
+    format!(
+        "| Sequential GET of one webinar, typed parse ({rounds} rounds × {per_round}) | {r:.0} µs | {p:.0} µs | **{:+.0} µs** (target < 100 µs) |\n",
+        p - r
+    )
+}
+
+async fn burst(scale: f64, total: usize) -> String {
+    let sim = tenant_sim::start(SimConfig {
+        time_scale: scale,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let window = Duration::from_secs(30).mul_f64(scale);
+    let token = sim.graph_token("organizer");
+    let http = webinar_desk_core::auth::http_client();
+    let base = url::Url::parse(sim.graph_url()).unwrap();
+    let client = GraphClient::new(http.clone(), &base, Arc::new(Fixed(token.clone())))
+        .with_pacer(Pacer::new(Limits::GRAPH.scaled(scale)));
+    let id = first_webinar(&sim, &client).await;
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+
+    let before = sim.graph_stats();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..total {
+        let (c, id) = (client.clone(), id.clone());
+        tasks.spawn(async move { c.webinar(&id).await.map(|_| ()) });
+    }
+    let mut failed = 0;
+    while let Some(r) = tasks.join_next().await {
+        if !matches!(r, Ok(Ok(()))) {
+            failed += 1;
+        }
+    }
+    let paced = started.elapsed();
+    let after = sim.graph_stats();
+    let paced_429 = after.throttled - before.throttled;
+
+    tokio::time::sleep(window + Duration::from_millis(200)).await;
+    let url = format!("{}/v1.0/solutions/virtualEvents/webinars/{id}", sim.graph_url());
+    let before = sim.graph_stats();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..total {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        tasks.spawn(async move {
+            http.get(url).bearer_auth(token).send().await.map(|r| r.status().as_u16())
+        });
+    }
+    let mut naive_ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        if matches!(r, Ok(Ok(200))) {
+            naive_ok += 1;
+        }
+    }
+    let naive = started.elapsed();
+    let naive_429 = sim.graph_stats().throttled - before.throttled;
+    // Bound: the first 750 may go at once; each further 750 needs one more window.
+    let bound = window * ((total - 1) / 750) as u32;
+    format!(
+        "| {total} GETs, window {:.0} s (time scale {scale}) | paced: {:.2} s, **{paced_429} × 429**, {failed} failed (bound {:.1} s, ratio {:.2}) | naive: {:.2} s, {naive_429} × 429, {naive_ok} succeeded |\n",
+        window.as_secs_f64(),
+        paced.as_secs_f64(),
+        bound.as_secs_f64(),
+        paced.as_secs_f64() / bound.as_secs_f64().max(1e-9),
+        naive.as_secs_f64(),
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let real_time = std::env::args().any(|a| a == "--real-time");
+    let mut out = String::new();
+    out.push_str(&format!(
+        "### {} — {}\n\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine()
+    ));
+    out.push_str("| Pipeline overhead | raw reqwest | GraphClient | difference |\n|---|---|---|---|\n");
+    out.push_str(&overhead(15, 400).await);
+    out.push_str("\n| Read burst | app (pacer) | naive (all at once) |\n|---|---|---|\n");
+    out.push_str(&burst(0.1, 1_500).await);
+    if real_time {
+        out.push_str(&burst(1.0, 1_500).await);
+    }
+    println!("{out}");
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}, release build")
+}
