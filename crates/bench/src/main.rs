@@ -61,7 +61,10 @@ async fn overhead(rounds: usize, per_round: usize) -> String {
     let client = GraphClient::new(http.clone(), &base, Arc::new(Fixed(token.clone())))
         .with_pacer(Pacer::new(unpaced));
     let id = first_webinar(&sim, &client).await;
-    let url = format!("{}/v1.0/solutions/virtualEvents/webinars/{id}", sim.graph_url());
+    let url = format!(
+        "{}/v1.0/solutions/virtualEvents/webinars/{id}",
+        sim.graph_url()
+    );
     let raw = || async {
         let r = http
             .get(&url)
@@ -133,14 +136,21 @@ async fn burst(scale: f64, total: usize) -> String {
     let paced_429 = after.throttled - before.throttled;
 
     tokio::time::sleep(window + Duration::from_millis(200)).await;
-    let url = format!("{}/v1.0/solutions/virtualEvents/webinars/{id}", sim.graph_url());
+    let url = format!(
+        "{}/v1.0/solutions/virtualEvents/webinars/{id}",
+        sim.graph_url()
+    );
     let before = sim.graph_stats();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..total {
         let (http, url, token) = (http.clone(), url.clone(), token.clone());
         tasks.spawn(async move {
-            http.get(url).bearer_auth(token).send().await.map(|r| r.status().as_u16())
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
         });
     }
     let mut naive_ok = 0;
@@ -172,7 +182,9 @@ async fn main() {
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine()
     ));
-    out.push_str("| Pipeline overhead | raw reqwest | GraphClient | difference |\n|---|---|---|---|\n");
+    out.push_str(
+        "| Pipeline overhead | raw reqwest | GraphClient | difference |\n|---|---|---|---|\n",
+    );
     out.push_str(&overhead(15, 400).await);
     out.push_str("\n| Read burst | app (pacer) | naive (all at once) |\n|---|---|---|\n");
     out.push_str(&burst(0.1, 1_500).await);

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod desk;
 pub mod graph;
+pub mod series;
 pub mod store;
 pub mod sync;
 pub mod time;

@@ -31,6 +31,9 @@ enum Command {
         /// Keep the signing key here, so tokens survive restarts.
         #[arg(long)]
         state_dir: Option<PathBuf>,
+        /// Run Graph's 30-second throttling windows this much faster (0.1: 3 s windows).
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
     },
     /// Print a Graph access token for a demo account (organizer, coorganizer, nopremium).
     Token {
@@ -57,7 +60,12 @@ async fn main() {
             port,
             page_size,
             state_dir,
+            time_scale,
         } => {
+            if !(time_scale > 0.0 && time_scale <= 1.0) {
+                eprintln!("tenant-sim: --time-scale must be above 0 and at most 1");
+                std::process::exit(2);
+            }
             let ports = if port == 0 {
                 [0, 0, 0]
             } else {
@@ -68,6 +76,7 @@ async fn main() {
                 page_size,
                 state_dir,
                 ports,
+                time_scale,
                 ..Default::default()
             };
             let handle = match tenant_sim::start(config).await {

@@ -462,6 +462,11 @@ fn body_object(ctx: &Ctx, req: &Req) -> Result<Map<String, Value>, Response> {
     }
 }
 
+fn required<'a>(ctx: &Ctx, body: &'a Map<String, Value>, key: &str) -> Result<&'a Value, Response> {
+    body.get(key)
+        .ok_or_else(|| bad_request(ctx, &format!("{key} is required.")))
+}
+
 fn only_fields(ctx: &Ctx, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), Response> {
     for key in body.keys() {
         if !key.starts_with('@') && !allowed.contains(&key.as_str()) {
@@ -597,23 +602,10 @@ fn by_role(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req, function: &str) -> 
 fn create(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
     let body = body_object(ctx, req)?;
     only_fields(ctx, &body, WEBINAR_FIELDS_CREATE)?;
-    let name = display_name(
-        ctx,
-        body.get("displayName")
-            .ok_or_else(|| bad_request(ctx, "displayName is required."))?,
-    )?;
-    let (start, zone) = date_time_zone(
-        ctx,
-        "startDateTime",
-        body.get("startDateTime")
-            .ok_or_else(|| bad_request(ctx, "startDateTime is required."))?,
-    )?;
-    let (end, end_zone) = date_time_zone(
-        ctx,
-        "endDateTime",
-        body.get("endDateTime")
-            .ok_or_else(|| bad_request(ctx, "endDateTime is required."))?,
-    )?;
+    let name = display_name(ctx, required(ctx, &body, "displayName")?)?;
+    let (start, zone) =
+        date_time_zone(ctx, "startDateTime", required(ctx, &body, "startDateTime")?)?;
+    let (end, end_zone) = date_time_zone(ctx, "endDateTime", required(ctx, &body, "endDateTime")?)?;
     let (start_utc, end_utc) = (
         webinars::to_utc(&start, &zone),
         webinars::to_utc(&end, &end_zone),
@@ -854,7 +846,7 @@ const PREDEFINED_LABELS: &[&str] = &[
 
 fn create_question(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req, id: &str) -> Outcome {
     let body = body_object(ctx, req)?;
-    let required = body
+    let is_required = body
         .get("isRequired")
         .and_then(Value::as_bool)
         .unwrap_or(false);
@@ -870,11 +862,7 @@ fn create_question(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req, id: &str) -
                     "answerChoices",
                 ],
             )?;
-            let display_name = display_name(
-                ctx,
-                body.get("displayName")
-                    .ok_or_else(|| bad_request(ctx, "displayName is required."))?,
-            )?;
+            let display_name = display_name(ctx, required(ctx, &body, "displayName")?)?;
             let input_type = body
                 .get("answerInputType")
                 .and_then(Value::as_str)
@@ -934,7 +922,7 @@ fn create_question(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req, id: &str) -
         require_privileged(ctx, w, caller)?;
         let q = Question {
             id: crate::people::guid(&mut StdRng::from_entropy()),
-            required,
+            required: is_required,
             kind,
         };
         let answer = webinars::question_json(&q);
