@@ -11,6 +11,10 @@
 //! validation problem, never shifted silently; every webinar we create is tagged
 //! `<series id>:<n>`, so a lost answer is reconciled by looking, never by creating again.
 
+mod publish;
+
+pub use publish::{PublishOutcome, Publisher, Remaining, SeriesError, new_webinar};
+
 use chrono::{
     DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,
     TimeZone, Utc, Weekday,
@@ -427,9 +431,11 @@ pub fn publish_steps(
     let mut ids: Vec<(u32, Option<String>, bool, bool)> = Vec::new();
     for s in &plan.sessions {
         let p = progress.iter().find(|p| p.n == s.n);
-        let tagged_remote = remote
-            .iter()
-            .find(|r| r.external_event_id.as_deref() == Some(tag(&plan.id, s.n).as_str()));
+        // A canceled webinar is gone for good (cancel is permanent): never adopted again.
+        let tagged_remote = remote.iter().find(|r| {
+            r.status != "canceled"
+                && r.external_event_id.as_deref() == Some(tag(&plan.id, s.n).as_str())
+        });
         let known = p.and_then(|p| p.webinar_id.clone());
         let (id, tagged, published) = match (known, tagged_remote) {
             (Some(id), _) => {
@@ -513,13 +519,15 @@ fn untagged_draft<'a>(
 }
 
 /// The steps that undo a failed publish: cancel every webinar we made or adopted that is not
-/// canceled yet, and any webinar in Teams carrying this series' tag that the journal does not
-/// know (a create whose answer was lost after tagging).
+/// canceled yet, any webinar in Teams carrying this series' tag that the journal does not
+/// know, and the untagged draft a lost create left (when exactly one matches).
 pub fn rollback_steps(
-    series_id: &str,
+    plan: &SeriesPlan,
     progress: &[SessionProgress],
     remote: &[RemoteWebinar],
+    tz: Tz,
 ) -> Vec<Step> {
+    let series_id = plan.id.as_str();
     let mut steps = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in progress {
@@ -546,13 +554,65 @@ pub fn rollback_steps(
                 .as_deref()
                 .and_then(|e| e.strip_prefix(&prefix))
                 .and_then(|n| n.parse().ok());
+            seen.insert(r.id.clone());
             steps.push(Step::Cancel {
                 n,
                 webinar_id: r.id.clone(),
             });
         }
     }
+    for p in progress
+        .iter()
+        .filter(|p| p.create_unknown && p.webinar_id.is_none())
+    {
+        let Some(s) = plan.sessions.iter().find(|s| s.n == p.n) else {
+            continue;
+        };
+        if let Some(r) = untagged_draft(plan, s, remote, tz)
+            && seen.insert(r.id.clone())
+        {
+            steps.push(Step::Cancel {
+                n: Some(p.n),
+                webinar_id: r.id.clone(),
+            });
+        }
+    }
     steps
+}
+
+/// Where each session stands, read from the journal (oldest entry first). A cancel ends a
+/// session's webinar for good: publishing again creates a new one.
+pub fn progress(entries: &[crate::store::JournalEntry]) -> Vec<SessionProgress> {
+    use crate::store::Phase;
+    let mut by_n: std::collections::BTreeMap<u32, SessionProgress> = Default::default();
+    for e in entries {
+        let Some(n) = e.n else { continue };
+        let p = by_n.entry(n).or_insert_with(|| SessionProgress {
+            n,
+            ..SessionProgress::default()
+        });
+        match (e.action.as_str(), e.phase) {
+            ("create" | "adopt", Phase::Done) => {
+                *p = SessionProgress {
+                    n,
+                    webinar_id: e.target.clone(),
+                    ..SessionProgress::default()
+                }
+            }
+            ("create", Phase::Unknown) => p.create_unknown = true,
+            ("tag", Phase::Done) => p.tagged = true,
+            ("publish", Phase::Done) => p.published = true,
+            ("cancel", Phase::Done) => {
+                *p = SessionProgress {
+                    n,
+                    canceled: true,
+                    ..SessionProgress::default()
+                }
+            }
+            _ => {}
+        }
+    }
+    by_n.into_values().collect()
 }
 
 #[cfg(test)]
@@ -908,7 +968,6 @@ mod tests {
             },
             SessionProgress {
                 n: 2,
-                webinar_id: Some("w2".into()),
                 canceled: true,
                 ..SessionProgress::default()
             },
@@ -925,7 +984,7 @@ mod tests {
             remote("w5", Some("5b1d:5"), "e", at, "canceled"),
         ];
         assert_eq!(
-            rollback_steps("5b1d", &progress, &teams),
+            rollback_steps(&plan(weekly(3)), &progress, &teams, berlin()),
             [
                 Step::Cancel {
                     n: Some(1),

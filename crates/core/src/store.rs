@@ -12,11 +12,18 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
+mod series;
+
+pub use series::{JournalEntry, Phase, SeriesState};
+
 use crate::sync::{ListingPlan, WebinarRecord};
 use crate::webinar::{Role, Webinar, WebinarStatus};
 
 /// Append-only: never edit a released migration, add a new one.
-const MIGRATIONS: &[&str] = &[include_str!("store/0001_webinars.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("store/0001_webinars.sql"),
+    include_str!("store/0002_series.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -77,6 +77,9 @@ pub struct GraphFault {
     pub path_contains: String,
     #[serde(default = "one")]
     pub times: u32,
+    /// Matching requests to let through before the fault strikes (fail the k-th: `skip` k−1).
+    #[serde(default)]
+    pub skip: u32,
     pub kind: FaultKind,
 }
 
@@ -140,8 +143,13 @@ impl GraphFault {
             method: None,
             path_contains: path_contains.into(),
             times: 1,
+            skip: 0,
             kind,
         }
+    }
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.skip = skip;
+        self
     }
     pub fn times(mut self, times: u32) -> Self {
         self.times = times;
@@ -508,6 +516,10 @@ impl Sim {
                 && path.contains(&f.path_contains)
                 && f.method.as_ref().is_none_or(|m| m == method)
         })?;
+        if data.faults[index].skip > 0 {
+            data.faults[index].skip -= 1;
+            return None;
+        }
         data.faults[index].times -= 1;
         let fault = data.faults[index].clone();
         data.faults.retain(|f| f.times > 0);

@@ -459,9 +459,10 @@ async fn the_documented_windows_throttle_a_naive_burst_but_not_a_paced_client() 
         before,
         "no 429 for the paced client"
     );
-    // 20 writes at 15 per (scaled) window: one window's wait, plus the margin.
+    // 20 writes at 15 per (scaled) window: one window's wait; the upper bound only catches a
+    // pacer that waits a window too many.
     assert!(
-        elapsed >= Duration::from_millis(3_000) && elapsed < Duration::from_millis(4_500),
+        elapsed >= Duration::from_millis(3_000) && elapsed < Duration::from_millis(6_000),
         "took {elapsed:?}"
     );
 }

@@ -9,4 +9,5 @@ mod faults;
 mod graph;
 mod pipeline;
 mod secrets;
+mod series;
 mod signin;

