@@ -17,7 +17,7 @@ pub async fn status(state: State<'_, AppState>) -> Reply<StatusDto> {
 
 #[tauri::command]
 pub async fn resume(state: State<'_, AppState>) -> Reply<StatusDto> {
-    Ok(state.desk().await.resume().await.into())
+    Ok(state.desk().await.start().await.into())
 }
 
 #[tauri::command]

@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'throttled'
   | 'licensing'
   | 'outcomeUnknown'
+  | 'invalidSeries'
   | 'graph'
   | 'companion'
   | 'keychain'

@@ -4,6 +4,8 @@
 //! either is a sign-in in both. Exit codes: 0 success, 1 a failure Webinar Desk explains, 2 bad
 //! usage.
 
+mod plan_file;
+
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,6 +49,26 @@ enum Command {
     /// Work with my webinars.
     #[command(subcommand)]
     Webinars(WebinarsCommand),
+    /// Plan and publish webinar series.
+    #[command(subcommand)]
+    Series(SeriesCommand),
+}
+
+#[derive(Subcommand)]
+enum SeriesCommand {
+    /// Save a series planned in a TOML or JSON file (see the README); prints its id.
+    Create {
+        #[arg(long)]
+        plan: std::path::PathBuf,
+    },
+    /// Publish a series all or nothing (or finish an interrupted publish or rollback).
+    Publish { id: String },
+    /// Cancel what a failed publish left in Teams.
+    Rollback { id: String },
+    /// Finish every publish or rollback a crash cut short.
+    Recover,
+    /// The series on this computer.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -273,6 +295,103 @@ async fn run(command: Command) -> Result<(), DeskError> {
                 .unwrap_or_else(|| "never".into());
             eprintln!("{} webinars; last synced {synced}", list.webinars.len());
         }
+        Command::Series(command) => series(&desk, command).await?,
     }
     Ok(())
+}
+
+async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
+    use webinar_desk_core::series::PublishOutcome;
+    let report = |id: &str, outcome: &PublishOutcome| match outcome {
+        PublishOutcome::Published { webinars } => {
+            println!("Series {id} is published:");
+            for (n, w) in webinars {
+                println!("  session {n}: {w}");
+            }
+        }
+        PublishOutcome::RolledBack { cause } => {
+            println!(
+                "Series {id} failed and was rolled back; nothing remains in Teams. Cause: {cause}"
+            );
+        }
+        PublishOutcome::PartiallyRolledBack { cause, remaining } => {
+            println!("Series {id} failed and was rolled back in part. Cause: {cause}");
+            println!("Still in Teams (retry with `webinar-desk-cli series rollback {id}`):");
+            for r in remaining {
+                let n = r.n.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+                println!("  session {n}: {} — {}", r.webinar_id, r.why);
+            }
+        }
+    };
+    let failed = |outcome: &PublishOutcome| !matches!(outcome, PublishOutcome::Published { .. });
+    match command {
+        SeriesCommand::Create { plan } => {
+            let text = std::fs::read_to_string(&plan).map_err(|e| {
+                DeskError::from(webinar_desk_core::config::ConfigError::Parse {
+                    path: plan.clone(),
+                    message: e.to_string(),
+                })
+            })?;
+            let json = plan.extension().is_some_and(|e| e == "json");
+            let parsed = plan_file::PlanFile::parse(&text, json)
+                .and_then(|f| f.into_plan(uuid_v4()))
+                .map_err(|message| {
+                    DeskError::from(webinar_desk_core::config::ConfigError::Parse {
+                        path: plan.clone(),
+                        message,
+                    })
+                })?;
+            let problems = desk.save_series(&parsed, chrono::Utc::now()).await?;
+            println!("{}", parsed.id);
+            for p in &problems {
+                eprintln!("problem: {}: {}", p.field, p.message);
+            }
+            if !problems.is_empty() {
+                eprintln!("Saved, but it cannot be published until these are solved.");
+            }
+        }
+        SeriesCommand::Publish { id } => {
+            desk.resume().await;
+            let outcome = desk.publish_series(&id).await?;
+            report(&id, &outcome);
+            if failed(&outcome) {
+                std::process::exit(1);
+            }
+        }
+        SeriesCommand::Rollback { id } => {
+            desk.resume().await;
+            let outcome = desk.roll_back_series(&id).await?;
+            report(&id, &outcome);
+            if matches!(outcome, PublishOutcome::PartiallyRolledBack { .. }) {
+                std::process::exit(1);
+            }
+        }
+        SeriesCommand::Recover => {
+            // `start` would recover quietly; here the organizer wants to see the outcome.
+            desk.resume().await;
+            let done = desk.recover_series().await?;
+            if done.is_empty() {
+                println!("Nothing to recover.");
+            }
+            for (id, outcome) in &done {
+                report(id, outcome);
+            }
+        }
+        SeriesCommand::List => {
+            for (plan, state) in desk.series_list().await? {
+                println!(
+                    "{}  {:20}  {} sessions  {}",
+                    plan.id,
+                    state.as_str(),
+                    plan.sessions.len(),
+                    plan.title
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uuid_v4() -> String {
+    webinar_desk_core::series::new_series_id()
 }

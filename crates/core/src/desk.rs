@@ -18,6 +18,8 @@ use crate::config::{
     self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
 };
 use crate::graph::{GraphClient, GraphError, Limits, Pacer, Refusal};
+use crate::series::{self, PublishOutcome, Publisher, SeriesPlan};
+use crate::store::SeriesState;
 use crate::store::{Store, StoreError, SyncState};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::webinar::Webinar;
@@ -35,6 +37,8 @@ pub enum ErrorKind {
     Throttled,
     /// A Teams Premium (or other licence) requirement; retrying cannot help.
     Licensing,
+    /// A series plan has problems; nothing was sent.
+    InvalidSeries,
     /// A change may or may not have reached Teams; the app re-reads before acting again.
     OutcomeUnknown,
     Graph,
@@ -56,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Throttled => "throttled",
             ErrorKind::Licensing => "licensing",
             ErrorKind::OutcomeUnknown => "outcomeUnknown",
+            ErrorKind::InvalidSeries => "invalidSeries",
             ErrorKind::Graph => "graph",
             ErrorKind::Companion => "companion",
             ErrorKind::Keychain => "keychain",
@@ -80,6 +85,21 @@ pub enum DeskError {
     Graph(#[from] GraphError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A series problem of its own (not found, invalid); Graph and store failures of a series
+    /// operation arrive as `Graph` and `Store`.
+    #[error(transparent)]
+    Series(crate::series::SeriesError),
+}
+
+impl From<crate::series::SeriesError> for DeskError {
+    fn from(e: crate::series::SeriesError) -> Self {
+        use crate::series::SeriesError;
+        match e {
+            SeriesError::Graph(g) => DeskError::Graph(g),
+            SeriesError::Store(s) => DeskError::Store(s),
+            other => DeskError::Series(other),
+        }
+    }
 }
 
 impl From<SyncError> for DeskError {
@@ -125,6 +145,8 @@ impl DeskError {
             DeskError::Graph(GraphError::OutcomeUnknown { .. }) => ErrorKind::OutcomeUnknown,
             DeskError::Graph(_) => ErrorKind::Graph,
             DeskError::Store(_) => ErrorKind::Storage,
+            DeskError::Series(crate::series::SeriesError::NotFound(_)) => ErrorKind::NotFound,
+            DeskError::Series(_) => ErrorKind::InvalidSeries,
         }
     }
 
@@ -472,6 +494,158 @@ impl Desk {
             Err(_) => {}
         }
         Ok(result?)
+    }
+
+    /// The Graph client, store and account of the signed-in session, signing in silently first
+    /// if needed.
+    async fn connected(&self) -> Result<(GraphClient, Arc<Store>, Account), DeskError> {
+        let (tenant, store, session) = {
+            let inner = self.inner.lock().await;
+            (
+                inner.tenant.clone(),
+                inner.store.clone(),
+                inner.session.clone(),
+            )
+        };
+        let tenant = tenant.ok_or(DeskError::NotConfigured)?;
+        let store = store.ok_or(DeskError::NotSignedIn)?;
+        let session = match session {
+            Some(s) => s,
+            None => match self.resume().await.connection {
+                Connection::Online => self
+                    .inner
+                    .lock()
+                    .await
+                    .session
+                    .clone()
+                    .ok_or(DeskError::NotSignedIn)?,
+                Connection::Offline { reason } => {
+                    return Err(AuthError::Unreachable {
+                        what: "your tenant",
+                        url: tenant.authority_url.to_string(),
+                        message: reason,
+                    }
+                    .into());
+                }
+                Connection::NeedsSignIn { reason } => {
+                    return Err(AuthError::SignInRequired(reason).into());
+                }
+                _ => return Err(DeskError::NotSignedIn),
+            },
+        };
+        let account = session.account().clone();
+        Ok((self.graph(&tenant, session), store, account))
+    }
+
+    async fn local_store(&self) -> Result<Arc<Store>, DeskError> {
+        self.inner
+            .lock()
+            .await
+            .store
+            .clone()
+            .ok_or(DeskError::NotSignedIn)
+    }
+
+    /// Saves a planned series on this computer and returns its problems (a plan with problems
+    /// is kept, but cannot be published until they are solved).
+    pub async fn save_series(
+        &self,
+        plan: &SeriesPlan,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<series::Problem>, DeskError> {
+        let store = self.local_store().await?;
+        if let Some((_, state)) = store.series(&plan.id)?
+            && state != SeriesState::Planned
+        {
+            return Err(DeskError::Series(series::SeriesError::Invalid(vec![
+                series::Problem {
+                    field: "state".into(),
+                    message: "This series is already in Teams; edit it from its page instead."
+                        .into(),
+                },
+            ])));
+        }
+        store.save_series(plan, now)?;
+        Ok(series::validate(plan, now))
+    }
+
+    /// Every series on this computer with where it stands, newest first.
+    pub async fn series_list(&self) -> Result<Vec<(SeriesPlan, SeriesState)>, DeskError> {
+        let store = self.local_store().await?;
+        let mut out = Vec::new();
+        for (id, _) in store.series_states()? {
+            if let Some(s) = store.series(&id)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Publishes a series all or nothing (or finishes an interrupted publish or rollback).
+    pub async fn publish_series(&self, id: &str) -> Result<PublishOutcome, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        let clock = Utc::now;
+        let publisher = Publisher {
+            graph: &graph,
+            store: &store,
+            actor: &account.username,
+            operation_id: uuid::Uuid::new_v4().to_string(),
+            clock: &clock,
+        };
+        Ok(publisher.publish(id).await?)
+    }
+
+    /// Cancels what a failed publish left in Teams ("retry rollback").
+    pub async fn roll_back_series(&self, id: &str) -> Result<PublishOutcome, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        let clock = Utc::now;
+        let publisher = Publisher {
+            graph: &graph,
+            store: &store,
+            actor: &account.username,
+            operation_id: uuid::Uuid::new_v4().to_string(),
+            clock: &clock,
+        };
+        Ok(publisher.roll_back(id).await?)
+    }
+
+    /// What the app does when it opens: sign in silently, then finish any publish or rollback a
+    /// crash cut short. A recovery that cannot run now (offline) waits for the next start; its
+    /// failure never hides the status.
+    pub async fn start(&self) -> DeskStatus {
+        let status = self.resume().await;
+        if status.connection == Connection::Online {
+            match self.recover_series().await {
+                Ok(done) => {
+                    for (id, outcome) in done {
+                        tracing::info!(
+                            series = id,
+                            ?outcome,
+                            "finished an interrupted series operation"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!("could not finish an interrupted series operation: {e}"),
+            }
+        }
+        status
+    }
+
+    /// On start: finishes every publish or rollback a crash cut short, as the journal says.
+    pub async fn recover_series(&self) -> Result<Vec<(String, PublishOutcome)>, DeskError> {
+        let store = self.local_store().await?;
+        let unfinished: Vec<String> = store
+            .series_states()?
+            .into_iter()
+            .filter(|(_, s)| matches!(s, SeriesState::Publishing | SeriesState::RollingBack))
+            .map(|(id, _)| id)
+            .collect();
+        let mut out = Vec::new();
+        for id in unfinished {
+            let outcome = self.publish_series(&id).await?;
+            out.push((id, outcome));
+        }
+        Ok(out)
     }
 
     /// The settings as saved (possibly incomplete), for the settings form.

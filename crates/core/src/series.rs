@@ -358,6 +358,11 @@ fn s_duration(plan: &SeriesPlan, i: usize) -> u32 {
     plan.sessions[i].duration_minutes
 }
 
+/// A fresh series id (a UUID: unique across computers, short enough for Teams' tag).
+pub fn new_series_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// The tag of session `n` in Teams (`externalEventId`).
 pub fn tag(series_id: &str, n: u32) -> String {
     format!("{series_id}:{n}")
@@ -599,7 +604,9 @@ pub fn progress(entries: &[crate::store::JournalEntry]) -> Vec<SessionProgress> 
                     ..SessionProgress::default()
                 }
             }
-            ("create", Phase::Unknown) => p.create_unknown = true,
+            // An intent with no outcome after it is a call cut short (a crash): as unknown.
+            ("create", Phase::Intent | Phase::Unknown) => p.create_unknown = true,
+            ("create", Phase::Failed) => p.create_unknown = false,
             ("tag", Phase::Done) => p.tagged = true,
             ("publish", Phase::Done) => p.published = true,
             ("cancel", Phase::Done) => {

@@ -145,7 +145,9 @@ async fn handle(
             );
         }
     };
-    let latency = sim.latency();
+    // Half the latency on the way in, half on the way out: a client that gives up (or dies)
+    // in the second half leaves a request that was processed but never answered.
+    let latency = sim.latency() / 2;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -213,6 +215,9 @@ async fn handle(
         base: format!("{}/{version}", sim.graph_url()),
     };
     let response = routes::route(&sim, &ctx, &caller, &req);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     match after {
         None => response,
         Some(kind) => damage(response, kind).await,
@@ -269,6 +274,10 @@ async fn damage(response: Response, kind: FaultKind) -> Response {
             // A 204 has no body to fail; the head is never sent anyway.
             *r.status_mut() = StatusCode::OK;
             r
+        }
+        FaultKind::DelayAnswer { millis } => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            Response::from_parts(parts, Body::from(bytes))
         }
         _ => Response::from_parts(parts, Body::from(bytes)),
     }

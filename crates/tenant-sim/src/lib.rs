@@ -103,6 +103,10 @@ pub enum FaultKind {
     /// Wait this long, then process normally.
     #[serde(rename_all = "camelCase")]
     Latency { millis: u64 },
+    /// Process at once, then wait this long before answering (a client that dies meanwhile
+    /// leaves a change made and never acknowledged).
+    #[serde(rename_all = "camelCase")]
+    DelayAnswer { millis: u64 },
     /// Process, start the answer, then cut the connection mid-body.
     ResetMidBody,
     /// Process, then send a complete HTTP answer whose JSON is cut short.

@@ -43,9 +43,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
-    let sim = start_tenant(6).await;
+/// A CLI home configured for `sim` and signed in as the organizer, through the real flow.
+async fn signed_in_cli(sim: &tenant_sim::SimHandle) -> Cli {
     let cli = Cli {
         scratch: tempfile::tempdir().unwrap(),
     };
@@ -100,6 +99,13 @@ async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
         "{}",
         text(&out.stdout)
     );
+    cli
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
+    let sim = start_tenant(6).await;
+    let cli = signed_in_cli(&sim).await;
 
     // One transient failure on the way: the read is retried, and both attempts are logged.
     sim.inject_graph_fault(tenant_sim::GraphFault::status(
@@ -167,4 +173,234 @@ async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
         "{}",
         text(&sync.stderr)
     );
+}
+
+/// The pids of running `webinar-desk-cli series publish <id>` processes, read from /proc by
+/// exact command line (never a pattern, never a process group).
+fn publishing(id: &str) -> Vec<u32> {
+    let bin = cli_binary();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+        let is_cli = args
+            .first()
+            .is_some_and(|a| std::path::Path::new(std::str::from_utf8(a).unwrap_or("")) == bin);
+        if is_cli && args.get(1..4) == Some(&[b"series".as_slice(), b"publish", id.as_bytes()][..])
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// kill -9 the publishing CLI (no destructor, no flush, no goodbye); its wrapper
+/// (dbus-run-session) then ends its private bus and exits by itself.
+async fn kill_9(mut child: std::process::Child, id: &str) {
+    let pids = publishing(id);
+    assert!(!pids.is_empty(), "the publishing CLI was not running");
+    for pid in pids {
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", "--", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    tokio::task::spawn_blocking(move || child.wait().ok())
+        .await
+        .unwrap();
+}
+
+/// Journal rows in the account's database (read beside the writer: WAL allows it).
+fn journal_rows(home: &std::path::Path) -> usize {
+    let Some(db) = webinar_desk_tests::files_below(home)
+        .into_iter()
+        .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
+    else {
+        return 0;
+    };
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM journal", [], |r| r.get::<_, i64>(0))
+        .map_or(0, |n| n as usize)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_killed_at_any_journal_step_is_finished_on_the_next_start() {
+    let sim = start_tenant(50).await;
+    // Every Graph answer takes 100 ms, so the test sees each journal row before the next.
+    sim.set_latency(std::time::Duration::from_millis(100));
+    // Thirteen publishes from fresh processes would meet Graph's 15-writes-per-30-s window,
+    // which is not what this test is about (each process paces only itself).
+    sim.set_graph_switches(tenant_sim::GraphSwitches {
+        throttling: false,
+        ..tenant_sim::GraphSwitches::default()
+    });
+    let cli = signed_in_cli(&sim).await;
+    let home = cli.scratch.path().join("home");
+    let first = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    // 2 sessions: the operation's intent (row 1), 6 calls × (intent, outcome) (rows 2–13), the
+    // operation's end (row 14). Rows 13 and 14 are written with no call between them, so the
+    // last moment a kill can land is after row 12.
+    let mut before = 0;
+    for k in 1..=12 {
+        let plan = cli.scratch.path().join(format!("plan{k}.toml"));
+        std::fs::write(
+            &plan,
+            format!(
+                r#"title = "Crash course {k}"
+time_zone = "Europe/Berlin"
+
+[recurrence]
+first = "{first}"
+start = "09:00"
+duration_minutes = 45
+every_weeks = 1
+count = 2
+"#
+            ),
+        )
+        .unwrap();
+        let created = cli
+            .run(&["series", "create", "--plan", plan.to_str().unwrap()])
+            .await;
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        let id = text(&created.stdout).trim().to_string();
+
+        let mut publish = cli.command(&["series", "publish", &id]);
+        let child = publish
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while journal_rows(&home) < before + k {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "step {k} never reached"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Every answer takes 100 ms, half before the tenant acts and half after: a kill right
+        // away lands before Teams changed anything, a kill 75 ms later after it did, with the
+        // answer never read. Alternate between the two.
+        if k % 2 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(75)).await;
+        }
+        kill_9(child, &id).await;
+        assert!(
+            publishing(&id).is_empty(),
+            "step {k}: still running after kill -9"
+        );
+        let recovered = cli.run(&["series", "recover"]).await;
+        assert!(
+            recovered.status.success(),
+            "step {k}: {}",
+            text(&recovered.stderr)
+        );
+        let title = format!("Crash course {k}");
+        let mine: Vec<_> = sim
+            .webinars()
+            .into_iter()
+            .filter(|w| w.display_name.starts_with(&title))
+            .collect();
+        let live: Vec<_> = mine.iter().filter(|w| w.status != "canceled").collect();
+        assert_eq!(
+            live.len(),
+            2,
+            "step {k}: exactly one webinar per session: {mine:#?}"
+        );
+        assert!(
+            live.iter().all(|w| w.status == "published"),
+            "step {k}: {mine:#?}"
+        );
+        let mut tags: Vec<_> = live.iter().flat_map(|w| w.external_ids.clone()).collect();
+        tags.sort();
+        assert_eq!(tags, [format!("{id}:1"), format!("{id}:2")], "step {k}");
+        assert!(
+            mine.iter().all(|w| w.status != "draft"),
+            "step {k}: no orphaned draft: {mine:#?}"
+        );
+        let listed = cli.run(&["series", "list"]).await;
+        assert!(
+            text(&listed.stdout)
+                .lines()
+                .any(|l| l.starts_with(&id) && l.contains("published")),
+            "step {k}: {}",
+            text(&listed.stdout)
+        );
+        before = journal_rows(&home);
+    }
+    // And once for certain: the first create is made in Teams at once but answered only after
+    // 10 s; the process dies in between. The recovery must adopt that webinar, not add one.
+    sim.inject_graph_fault(
+        tenant_sim::GraphFault::new(
+            "solutions/virtualEvents/webinars",
+            tenant_sim::FaultKind::DelayAnswer { millis: 10_000 },
+        )
+        .on(reqwest::Method::POST),
+    );
+    let plan = cli.scratch.path().join("plan-delayed.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "title = \"Unanswered course\"\ntime_zone = \"Europe/Berlin\"\n[recurrence]\nfirst = \"{first}\"\nstart = \"11:00\"\nduration_minutes = 45\nevery_weeks = 1\ncount = 2\n"
+        ),
+    )
+    .unwrap();
+    let created = cli
+        .run(&["series", "create", "--plan", plan.to_str().unwrap()])
+        .await;
+    let id = text(&created.stdout).trim().to_string();
+    let child = cli
+        .command(&["series", "publish", &id])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let in_teams = |sim: &tenant_sim::SimHandle| {
+        sim.webinars()
+            .into_iter()
+            .filter(|w| w.display_name.starts_with("Unanswered course"))
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while in_teams(&sim).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    kill_9(child, &id).await;
+    let recovered = cli.run(&["series", "recover"]).await;
+    assert!(recovered.status.success(), "{}", text(&recovered.stderr));
+    let teams = in_teams(&sim);
+    assert_eq!(teams.len(), 2, "adopted, not duplicated: {teams:#?}");
+    assert!(teams.iter().all(|w| w.status == "published"), "{teams:#?}");
+    let db = webinar_desk_tests::files_below(&home)
+        .into_iter()
+        .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
+        .unwrap();
+    let adopted: i64 = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM journal WHERE action = 'adopt' AND series_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(adopted, 1);
 }

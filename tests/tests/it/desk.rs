@@ -201,3 +201,78 @@ async fn settings_are_validated_saved_and_picked_up() {
     let reopened = Desk::configured(home.paths(), keychain).unwrap();
     assert!(reopened.status().await.configured);
 }
+
+#[tokio::test]
+async fn opening_the_app_finishes_a_publish_a_crash_cut_short() {
+    use webinar_desk_core::series::{Audience, Recurrence, SeriesPlan, Until, generate};
+    use webinar_desk_core::store::{JournalEntry, Phase, SeriesState, Store};
+
+    let sim = start_tenant(50).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let first = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    let plan = SeriesPlan {
+        id: "crashed".into(),
+        title: "Crashed course".into(),
+        description_html: String::new(),
+        audience: Audience::Everyone,
+        co_organizers: vec![],
+        time_zone: "America/New_York".into(),
+        attendee_emails: true,
+        sessions: generate(
+            (chrono::Utc::now() + chrono::Duration::days(20)).date_naive(),
+            chrono::NaiveTime::from_hms_opt(11, 0, 0).unwrap(),
+            30,
+            Recurrence::Weekly { every_weeks: 2 },
+            Until::Count(2),
+            1,
+        )
+        .unwrap(),
+    };
+    assert!(
+        first
+            .save_series(&plan, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let db = home
+        .paths()
+        .account_db(&first.status().await.account.unwrap());
+    drop(first);
+    // The process died right after journalling the publish's intent.
+    Store::open(&db)
+        .unwrap()
+        .journal(
+            &JournalEntry {
+                seq: None,
+                operation_id: "before-the-crash".into(),
+                series_id: Some("crashed".into()),
+                n: None,
+                action: "publish".into(),
+                target: None,
+                phase: Phase::Intent,
+                at: chrono::Utc::now(),
+                actor: "megan".into(),
+                client_request_id: None,
+                request_id: None,
+                status: None,
+                error_class: None,
+                message: None,
+            },
+            Some(SeriesState::Publishing),
+        )
+        .unwrap();
+
+    let reopened = desk(&home, &sim, keychain);
+    assert_eq!(reopened.start().await.connection, Connection::Online);
+    let list = reopened.series_list().await.unwrap();
+    assert_eq!(list[0].1, SeriesState::Published);
+    let live: Vec<_> = sim
+        .webinars()
+        .into_iter()
+        .filter(|w| w.display_name.starts_with("Crashed course") && w.status == "published")
+        .collect();
+    assert_eq!(live.len(), 2);
+    assert!(live.iter().all(|w| w.time_zone == "Eastern Standard Time"));
+}

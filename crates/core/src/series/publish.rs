@@ -150,6 +150,23 @@ impl Publisher<'_> {
                 webinars: published_ids(&progress(&self.store.journal_of_series(series_id)?)),
             });
         }
+        if state == SeriesState::RollingBack {
+            // A rollback was cut short (a crash): finish it, never publish over it.
+            let (tz, _) = zones(&plan.time_zone).map_err(|m| {
+                SeriesError::Invalid(vec![Problem {
+                    field: "timeZone".into(),
+                    message: m,
+                }])
+            })?;
+            let cause = "finishing a rollback that was interrupted".to_string();
+            return Ok(self.rollback(&plan, tz, cause).await?);
+        }
+        if state == SeriesState::PartiallyRolledBack {
+            return Err(SeriesError::Invalid(vec![Problem {
+                field: "state".into(),
+                message: "Some webinars of the last attempt are still in Teams; retry the rollback before publishing again.".into(),
+            }]));
+        }
         let resuming = state == SeriesState::Publishing;
         if !resuming {
             let problems = validate(&plan, (self.clock)());
@@ -193,6 +210,23 @@ impl Publisher<'_> {
         }
         let cause = "Teams kept losing answers; stopped rather than risk duplicates.".to_string();
         Ok(self.rollback(&plan, tz, cause).await?)
+    }
+
+    /// Cancels whatever an earlier failed publish left in Teams ("retry rollback").
+    pub async fn roll_back(&self, series_id: &str) -> Result<PublishOutcome, SeriesError> {
+        let (plan, _) = self
+            .store
+            .series(series_id)?
+            .ok_or_else(|| SeriesError::NotFound(series_id.to_string()))?;
+        let (tz, _) = zones(&plan.time_zone).map_err(|m| {
+            SeriesError::Invalid(vec![Problem {
+                field: "timeZone".into(),
+                message: m,
+            }])
+        })?;
+        Ok(self
+            .rollback(&plan, tz, "rollback asked for by the organizer".into())
+            .await?)
     }
 
     async fn run(

@@ -1,0 +1,154 @@
+//! The series plan file `webinar-desk-cli series create` reads (TOML or JSON): the edge where a
+//! plan is deserialized into the core's `SeriesPlan`.
+//!
+//! ```toml
+//! title = "Data Literacy"
+//! description = "<p>Six weeks of practice.</p>"
+//! audience = "organization"          # or "everyone"
+//! time_zone = "Europe/Berlin"        # IANA
+//! attendee_emails = true
+//! co_organizers = []                 # Entra object ids
+//!
+//! [recurrence]                       # either this …
+//! first = "2027-03-02"
+//! start = "14:00"
+//! duration_minutes = 60
+//! every_weeks = 1                    # or: monthly_weekday = "Tue", monthly_week = 2 (0 = last)
+//! count = 6                          # or: until = "2027-04-13"
+//!
+//! [[sessions]]                       # … or sessions one by one
+//! date = "2027-03-02"
+//! start = "14:00"
+//! duration_minutes = 60
+//! title_suffix = "Kick-off"
+//! ```
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use serde::Deserialize;
+use webinar_desk_core::series::{
+    Audience, PlannedSession, Recurrence, SeriesPlan, Until, generate,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "organization")]
+    pub audience: String,
+    pub time_zone: String,
+    #[serde(default = "yes")]
+    pub attendee_emails: bool,
+    #[serde(default)]
+    pub co_organizers: Vec<String>,
+    pub recurrence: Option<RecurrenceFile>,
+    #[serde(default)]
+    pub sessions: Vec<SessionFile>,
+}
+
+fn organization() -> String {
+    "organization".into()
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceFile {
+    pub first: NaiveDate,
+    pub start: String,
+    pub duration_minutes: u32,
+    pub every_weeks: Option<u32>,
+    pub monthly_weekday: Option<String>,
+    pub monthly_week: Option<u8>,
+    pub count: Option<u32>,
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFile {
+    pub date: NaiveDate,
+    pub start: String,
+    pub duration_minutes: u32,
+    #[serde(default)]
+    pub title_suffix: Option<String>,
+}
+
+fn time(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("start '{s}' must look like 14:00"))
+}
+
+impl PlanFile {
+    pub fn parse(text: &str, json: bool) -> Result<PlanFile, String> {
+        if json {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str(text).map_err(|e| e.to_string())
+        }
+    }
+
+    /// The core's plan; `new_id` names a new series.
+    pub fn into_plan(self, new_id: String) -> Result<SeriesPlan, String> {
+        let audience = match self.audience.as_str() {
+            "organization" => Audience::Organization,
+            "everyone" => Audience::Everyone,
+            other => {
+                return Err(format!(
+                    "audience '{other}' must be organization or everyone"
+                ));
+            }
+        };
+        let mut sessions: Vec<PlannedSession> = Vec::new();
+        if let Some(r) = self.recurrence {
+            let recurrence = match (r.every_weeks, r.monthly_weekday) {
+                (Some(w), None) => Recurrence::Weekly { every_weeks: w },
+                (None, Some(day)) => Recurrence::MonthlyOnWeekday {
+                    week: r.monthly_week.filter(|w| *w > 0),
+                    weekday: day
+                        .parse::<Weekday>()
+                        .map_err(|_| format!("monthly_weekday '{day}' must be Mon … Sun"))?,
+                },
+                _ => return Err("recurrence needs every_weeks or monthly_weekday (one)".into()),
+            };
+            let until = match (r.count, r.until) {
+                (Some(c), None) => Until::Count(c),
+                (None, Some(d)) => Until::EndDate(d),
+                _ => return Err("recurrence needs count or until (one)".into()),
+            };
+            sessions = generate(
+                r.first,
+                time(&r.start)?,
+                r.duration_minutes,
+                recurrence,
+                until,
+                1,
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        let next = sessions.len() as u32 + 1;
+        for (i, s) in self.sessions.into_iter().enumerate() {
+            let n = next + i as u32;
+            sessions.push(PlannedSession {
+                n,
+                title_suffix: s.title_suffix.unwrap_or_else(|| format!("Session {n}")),
+                date: s.date,
+                start: time(&s.start)?,
+                duration_minutes: s.duration_minutes,
+            });
+        }
+        Ok(SeriesPlan {
+            id: self.id.unwrap_or(new_id),
+            title: self.title,
+            description_html: self.description,
+            audience,
+            co_organizers: self.co_organizers,
+            time_zone: self.time_zone,
+            attendee_emails: self.attendee_emails,
+            sessions,
+        })
+    }
+}
