@@ -434,43 +434,20 @@ impl Desk {
 
     /// Syncs my webinars from Teams into the cache.
     pub async fn sync_webinars(&self, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
-        let (tenant, store, session) = {
-            let inner = self.inner.lock().await;
-            (
-                inner.tenant.clone(),
-                inner.store.clone(),
-                inner.session.clone(),
-            )
-        };
-        let tenant = tenant.ok_or(DeskError::NotConfigured)?;
-        let store = store.ok_or(DeskError::NotSignedIn)?;
-        let session = match session {
-            Some(s) => s,
-            // Offline or not yet resumed: try the silent sign-in again first.
-            None => match self.resume().await.connection {
-                Connection::Online => self
-                    .inner
-                    .lock()
-                    .await
-                    .session
-                    .clone()
-                    .ok_or(DeskError::NotSignedIn)?,
-                Connection::Offline { reason } => {
-                    store.record_failed_sync("webinars", now, &reason)?;
-                    return Err(AuthError::Unreachable {
-                        what: "your tenant",
-                        url: tenant.authority_url.to_string(),
-                        message: reason,
-                    }
-                    .into());
+        if self.inner.lock().await.tenant.is_none() {
+            return Err(DeskError::NotConfigured);
+        }
+        let store = self.local_store().await?;
+        let graph = match self.connected().await {
+            Ok((graph, _, _)) => graph,
+            Err(e) => {
+                // Offline: the failed attempt is recorded beside the data it leaves untouched.
+                if let DeskError::Auth(AuthError::Unreachable { message, .. }) = &e {
+                    store.record_failed_sync("webinars", now, message)?;
                 }
-                Connection::NeedsSignIn { reason } => {
-                    return Err(AuthError::SignInRequired(reason).into());
-                }
-                _ => return Err(DeskError::NotSignedIn),
-            },
+                return Err(e);
+            }
         };
-        let graph = self.graph(&tenant, session);
         let result = sync::sync_my_webinars(&graph, &store, now).await;
         let mut inner = self.inner.lock().await;
         match &result {
