@@ -65,10 +65,39 @@ enum SeriesCommand {
     Publish { id: String },
     /// Cancel what a failed publish left in Teams.
     Rollback { id: String },
-    /// Finish every publish or rollback a crash cut short.
+    /// Finish every publish, rollback or edit a crash cut short.
     Recover,
     /// The series on this computer.
     List,
+    /// Print a series as a plan file (with session numbers), ready to edit.
+    Show { id: String },
+    /// Show what an edited plan file would change in Teams, session by session (sends nothing).
+    Preview {
+        #[arg(long)]
+        plan: std::path::PathBuf,
+    },
+    /// Push an edited plan file of a published series to Teams (the file names the series' id).
+    Edit {
+        #[arg(long)]
+        plan: std::path::PathBuf,
+    },
+    /// Cancel every session of a published series in Teams (registrants are notified by Teams).
+    Cancel {
+        id: String,
+        /// Confirm; without it, the registrant count is printed and nothing is canceled.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete a series from this computer, canceling its webinars in Teams first (best effort).
+    Delete { id: String },
+    /// Group webinars made in Teams into a new series (tags them; changes nothing else).
+    Group {
+        #[arg(long)]
+        title: String,
+        /// Webinar ids, as `webinars list` prints them.
+        #[arg(required = true)]
+        webinars: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -301,7 +330,8 @@ async fn run(command: Command) -> Result<(), DeskError> {
 }
 
 async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
-    use webinar_desk_core::series::PublishOutcome;
+    use webinar_desk_core::desk::Recovered;
+    use webinar_desk_core::series::{EditOutcome, PublishOutcome};
     let report = |id: &str, outcome: &PublishOutcome| match outcome {
         PublishOutcome::Published { webinars } => {
             println!("Series {id} is published:");
@@ -324,23 +354,19 @@ async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
         }
     };
     let failed = |outcome: &PublishOutcome| !matches!(outcome, PublishOutcome::Published { .. });
+    let edit_report = |id: &str, outcome: &EditOutcome| {
+        println!("Series {id} is now {}:", outcome.state.as_str());
+        for s in &outcome.sessions {
+            let w = s.webinar_id.as_deref().unwrap_or("-");
+            match &s.error {
+                None => println!("  session {}: {} ({w})", s.n, s.what),
+                Some(e) => println!("  session {}: NOT {} ({w}) — {e}", s.n, s.what),
+            }
+        }
+    };
     match command {
         SeriesCommand::Create { plan } => {
-            let text = std::fs::read_to_string(&plan).map_err(|e| {
-                DeskError::from(webinar_desk_core::config::ConfigError::Parse {
-                    path: plan.clone(),
-                    message: e.to_string(),
-                })
-            })?;
-            let json = plan.extension().is_some_and(|e| e == "json");
-            let parsed = plan_file::PlanFile::parse(&text, json)
-                .and_then(|f| f.into_plan(uuid_v4()))
-                .map_err(|message| {
-                    DeskError::from(webinar_desk_core::config::ConfigError::Parse {
-                        path: plan.clone(),
-                        message,
-                    })
-                })?;
+            let parsed = read_plan(&plan, None)?;
             let problems = desk.save_series(&parsed, chrono::Utc::now()).await?;
             println!("{}", parsed.id);
             for p in &problems {
@@ -374,8 +400,85 @@ async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
                 println!("Nothing to recover.");
             }
             for (id, outcome) in &done {
-                report(id, outcome);
+                match outcome {
+                    Recovered::Publish(o) => report(id, o),
+                    Recovered::Edit(o) => edit_report(id, o),
+                }
             }
+        }
+        SeriesCommand::Show { id } => {
+            let detail = desk.series_detail(&id).await?;
+            println!("# state: {}", detail.state.as_str());
+            for s in &detail.sessions {
+                println!(
+                    "# session {}: {}{}",
+                    s.n,
+                    s.webinar_id.as_deref().unwrap_or("not in Teams"),
+                    if s.pending_changes {
+                        " (local changes not pushed)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            print!("{}", plan_file::to_toml(&detail.plan));
+        }
+        SeriesCommand::Preview { plan } => {
+            let parsed = read_plan(&plan, Some(()))?;
+            desk.resume().await;
+            for change in desk.preview_series_edit(&parsed).await? {
+                println!("{}", describe(&change));
+            }
+        }
+        SeriesCommand::Edit { plan } => {
+            let parsed = read_plan(&plan, Some(()))?;
+            desk.resume().await;
+            let outcome = desk.edit_series(&parsed).await?;
+            edit_report(&parsed.id, &outcome);
+            if outcome.failed().next().is_some() {
+                std::process::exit(1);
+            }
+        }
+        SeriesCommand::Cancel { id, yes } => {
+            desk.resume().await;
+            if !yes {
+                let count = desk.series_registrants(&id).await?;
+                let unknown = if count.sessions_unknown > 0 {
+                    format!(
+                        " ({} sessions' registrations could not be read)",
+                        count.sessions_unknown
+                    )
+                } else {
+                    String::new()
+                };
+                println!(
+                    "Canceling series {id} tells {} registered people{unknown} that its sessions are canceled. Cancel is permanent in Teams. Run again with --yes to cancel.",
+                    count.registered
+                );
+                std::process::exit(2);
+            }
+            let outcome = desk.cancel_series(&id).await?;
+            edit_report(&id, &outcome);
+            if outcome.failed().next().is_some() {
+                std::process::exit(1);
+            }
+        }
+        SeriesCommand::Delete { id } => {
+            desk.resume().await;
+            let remaining = desk.delete_series(&id).await?;
+            println!("Series {id} is deleted from this computer.");
+            if !remaining.is_empty() {
+                println!("These webinars could not be canceled and remain in Teams:");
+                for r in &remaining {
+                    println!("  {} — {}", r.webinar_id, r.why);
+                }
+                std::process::exit(1);
+            }
+        }
+        SeriesCommand::Group { title, webinars } => {
+            desk.resume().await;
+            let plan = desk.group_webinars(&title, &webinars).await?;
+            println!("{}", plan.id);
         }
         SeriesCommand::List => {
             for (plan, state) in desk.series_list().await? {
@@ -390,6 +493,62 @@ async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
         }
     }
     Ok(())
+}
+
+/// Reads a plan file; `needs_id` for edits, which must name the series they change.
+fn read_plan(
+    path: &std::path::Path,
+    needs_id: Option<()>,
+) -> Result<webinar_desk_core::series::SeriesPlan, DeskError> {
+    let bad = |message: String| {
+        DeskError::from(webinar_desk_core::config::ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let json = path.extension().is_some_and(|e| e == "json");
+    let file = plan_file::PlanFile::parse(&text, json).map_err(bad)?;
+    if needs_id.is_some() && file.id.is_none() {
+        return Err(bad(
+            "an edit must name the series: add `id = \"…\"` (as `series show` prints it)".into(),
+        ));
+    }
+    file.into_plan(uuid_v4()).map_err(bad)
+}
+
+/// One line per session of an edit preview.
+fn describe(change: &webinar_desk_core::series::Change) -> String {
+    use webinar_desk_core::series::Change;
+    let fields = |f: &[webinar_desk_core::series::FieldChange]| {
+        f.iter()
+            .map(|f| f.plain.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match change {
+        Change::Add { n } => format!("session {n}: added (created and published in Teams)"),
+        Change::Update { n, fields: f, .. } => format!("session {n}: {}", fields(f)),
+        Change::Cancel { n, .. } => format!("session {n}: canceled in Teams"),
+        Change::Record { n, .. } | Change::Unchanged { n } => format!("session {n}: no change"),
+        Change::Drifted {
+            n,
+            fields: f,
+            blocks,
+            ..
+        } => format!(
+            "session {n}: changed in Teams ({}){}",
+            fields(f),
+            if *blocks {
+                " — the edit is refused until this is reviewed"
+            } else {
+                ""
+            }
+        ),
+        Change::Missing { n, webinar_id } => {
+            format!("session {n}: webinar {webinar_id} no longer exists in Teams")
+        }
+    }
 }
 
 fn uuid_v4() -> String {

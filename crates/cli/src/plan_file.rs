@@ -21,7 +21,12 @@
 //! start = "14:00"
 //! duration_minutes = 60
 //! title_suffix = "Kick-off"
+//! n = 7                              # optional: keeps a session's number (editing)
+//! canceled = false                   # optional: true cancels it (editing)
 //! ```
+//!
+//! `series show ID` prints a series in this format (with `id` and every session's `n`), so an
+//! edit is: show, change the file, `series edit --plan FILE`.
 
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
@@ -76,6 +81,10 @@ pub struct SessionFile {
     pub duration_minutes: u32,
     #[serde(default)]
     pub title_suffix: Option<String>,
+    #[serde(default)]
+    pub n: Option<u32>,
+    #[serde(default)]
+    pub canceled: bool,
 }
 
 fn time(s: &str) -> Result<NaiveTime, String> {
@@ -129,15 +138,21 @@ impl PlanFile {
             )
             .map_err(|e| e.to_string())?;
         }
-        let next = sessions.len() as u32 + 1;
-        for (i, s) in self.sessions.into_iter().enumerate() {
-            let n = next + i as u32;
+        let mut next = sessions.len() as u32 + 1;
+        let highest = self.sessions.iter().filter_map(|s| s.n).max().unwrap_or(0);
+        next = next.max(highest + 1);
+        for s in self.sessions {
+            let n = s.n.unwrap_or_else(|| {
+                next += 1;
+                next - 1
+            });
             sessions.push(PlannedSession {
                 n,
                 title_suffix: s.title_suffix.unwrap_or_else(|| format!("Session {n}")),
                 date: s.date,
                 start: time(&s.start)?,
                 duration_minutes: s.duration_minutes,
+                canceled: s.canceled,
             });
         }
         Ok(SeriesPlan {
@@ -151,4 +166,50 @@ impl PlanFile {
             sessions,
         })
     }
+}
+
+/// A series in the plan-file format, every session with its number: what `series show` prints.
+pub fn to_toml(plan: &SeriesPlan) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        id: &'a str,
+        title: &'a str,
+        description: &'a str,
+        audience: &'a str,
+        time_zone: &'a str,
+        attendee_emails: bool,
+        co_organizers: &'a [String],
+        sessions: Vec<SessionOut>,
+    }
+    #[derive(serde::Serialize)]
+    struct SessionOut {
+        n: u32,
+        title_suffix: String,
+        date: String,
+        start: String,
+        duration_minutes: u32,
+        canceled: bool,
+    }
+    toml::to_string(&Out {
+        id: &plan.id,
+        title: &plan.title,
+        description: &plan.description_html,
+        audience: plan.audience.as_graph(),
+        time_zone: &plan.time_zone,
+        attendee_emails: plan.attendee_emails,
+        co_organizers: &plan.co_organizers,
+        sessions: plan
+            .sessions
+            .iter()
+            .map(|s| SessionOut {
+                n: s.n,
+                title_suffix: s.title_suffix.clone(),
+                date: s.date.format("%Y-%m-%d").to_string(),
+                start: s.start.format("%H:%M").to_string(),
+                duration_minutes: s.duration_minutes,
+                canceled: s.canceled,
+            })
+            .collect(),
+    })
+    .expect("plain data serializes to TOML")
 }

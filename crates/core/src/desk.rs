@@ -558,32 +558,164 @@ impl Desk {
         Ok(out)
     }
 
+    /// One series with where each session stands, from the local copy (no network).
+    pub async fn series_detail(&self, id: &str) -> Result<SeriesDetail, DeskError> {
+        let store = self.local_store().await?;
+        let (plan, state) = store
+            .series(id)?
+            .ok_or_else(|| series::SeriesError::NotFound(id.to_string()))?;
+        let journal = store.journal_of_series(id)?;
+        let done = series::progress(&journal);
+        let records = store.session_teams(id)?;
+        let sessions = plan
+            .sessions
+            .iter()
+            .map(|s| {
+                let p = done.iter().find(|p| p.n == s.n);
+                let record = records.iter().find(|r| r.n == s.n);
+                let pending = match (record, series::Projection::planned(&plan, s)) {
+                    (Some(r), Ok(ours)) => !r.written.same_as(&ours),
+                    _ => false,
+                };
+                SessionDetail {
+                    n: s.n,
+                    webinar_id: p
+                        .and_then(|p| p.webinar_id.clone())
+                        .or_else(|| record.map(|r| r.webinar_id.clone())),
+                    created: p.is_some_and(|p| p.webinar_id.is_some()),
+                    tagged: p.is_some_and(|p| p.tagged),
+                    published: p.is_some_and(|p| p.published),
+                    canceled_in_teams: p.is_some_and(|p| p.canceled)
+                        || record.is_some_and(|r| r.written.canceled),
+                    pending_changes: pending,
+                }
+            })
+            .collect();
+        // After a partial rollback, what the journal says is still in Teams.
+        let remaining = if state == SeriesState::PartiallyRolledBack {
+            done.iter()
+                .filter(|p| !p.canceled)
+                .filter_map(|p| {
+                    let id = p.webinar_id.clone()?;
+                    let why = journal
+                        .iter()
+                        .rev()
+                        .find(|e| {
+                            e.action == "cancel"
+                                && e.target.as_deref() == Some(id.as_str())
+                                && e.phase != crate::store::Phase::Intent
+                        })
+                        .and_then(|e| e.message.clone())
+                        .unwrap_or_default();
+                    Some(series::Remaining {
+                        n: Some(p.n),
+                        webinar_id: id,
+                        why,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(SeriesDetail {
+            plan,
+            state,
+            sessions,
+            remaining,
+            journal,
+        })
+    }
+
     /// Publishes a series all or nothing (or finishes an interrupted publish or rollback).
     pub async fn publish_series(&self, id: &str) -> Result<PublishOutcome, DeskError> {
         let (graph, store, account) = self.connected().await?;
-        let clock = Utc::now;
-        let publisher = Publisher {
-            graph: &graph,
-            store: &store,
-            actor: &account.username,
-            operation_id: uuid::Uuid::new_v4().to_string(),
-            clock: &clock,
-        };
-        Ok(publisher.publish(id).await?)
+        Ok(publisher(&graph, &store, &account).publish(id).await?)
     }
 
     /// Cancels what a failed publish left in Teams ("retry rollback").
     pub async fn roll_back_series(&self, id: &str) -> Result<PublishOutcome, DeskError> {
         let (graph, store, account) = self.connected().await?;
-        let clock = Utc::now;
-        let publisher = Publisher {
-            graph: &graph,
-            store: &store,
-            actor: &account.username,
-            operation_id: uuid::Uuid::new_v4().to_string(),
-            clock: &clock,
-        };
-        Ok(publisher.roll_back(id).await?)
+        Ok(publisher(&graph, &store, &account).roll_back(id).await?)
+    }
+
+    /// What pushing an edited plan would change in each session (reads Teams, writes nothing).
+    pub async fn preview_series_edit(
+        &self,
+        plan: &SeriesPlan,
+    ) -> Result<Vec<series::Change>, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        Ok(publisher(&graph, &store, &account).preview(plan).await?)
+    }
+
+    /// Edits a published series (times, titles, description; sessions added or canceled).
+    pub async fn edit_series(&self, plan: &SeriesPlan) -> Result<series::EditOutcome, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        Ok(publisher(&graph, &store, &account).edit(plan).await?)
+    }
+
+    /// Cancels every session of a series in Teams.
+    pub async fn cancel_series(&self, id: &str) -> Result<series::EditOutcome, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        Ok(publisher(&graph, &store, &account)
+            .cancel_series(id)
+            .await?)
+    }
+
+    /// How many people are registered for the series' sessions in Teams (canceled
+    /// registrations not counted), for the confirmation before canceling it.
+    pub async fn series_registrants(&self, id: &str) -> Result<RegistrantCount, DeskError> {
+        let detail = self.series_detail(id).await?;
+        let (graph, _, _) = self.connected().await?;
+        let mut count = RegistrantCount::default();
+        for s in detail.sessions.iter().filter(|s| !s.canceled_in_teams) {
+            let Some(webinar) = &s.webinar_id else {
+                continue;
+            };
+            match graph.registrations(webinar).await {
+                Ok((list, _)) => {
+                    count.registered += list
+                        .iter()
+                        .filter(|r| r.status.as_deref() != Some("canceled"))
+                        .count();
+                    count.sessions_counted += 1;
+                }
+                Err(GraphError::RegistrationsRefused { .. }) => count.sessions_unknown += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(count)
+    }
+
+    /// Deletes a series from this computer; its webinars in Teams are canceled first, best
+    /// effort, and those that could not be are returned.
+    pub async fn delete_series(&self, id: &str) -> Result<Vec<series::Remaining>, DeskError> {
+        let store = self.local_store().await?;
+        let (_, state) = store
+            .series(id)?
+            .ok_or_else(|| series::SeriesError::NotFound(id.to_string()))?;
+        if matches!(
+            state,
+            SeriesState::Planned | SeriesState::RolledBack | SeriesState::Canceled
+        ) {
+            // Nothing of it is in Teams: no sign-in needed.
+            store.delete_series(id)?;
+            return Ok(Vec::new());
+        }
+        let (graph, store, account) = self.connected().await?;
+        Ok(publisher(&graph, &store, &account).delete(id).await?)
+    }
+
+    /// Groups webinars made in Teams into a new series; returns it.
+    pub async fn group_webinars(
+        &self,
+        title: &str,
+        webinar_ids: &[String],
+    ) -> Result<SeriesPlan, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        let id = series::new_series_id();
+        Ok(publisher(&graph, &store, &account)
+            .group(&id, title, webinar_ids)
+            .await?)
     }
 
     /// What the app does when it opens: sign in silently, then finish any publish or rollback a
@@ -608,19 +740,23 @@ impl Desk {
         status
     }
 
-    /// On start: finishes every publish or rollback a crash cut short, as the journal says.
-    pub async fn recover_series(&self) -> Result<Vec<(String, PublishOutcome)>, DeskError> {
+    /// On start: finishes every publish, rollback or edit a crash cut short, as the journal says.
+    pub async fn recover_series(&self) -> Result<Vec<(String, Recovered)>, DeskError> {
         let store = self.local_store().await?;
-        let unfinished: Vec<String> = store
-            .series_states()?
-            .into_iter()
-            .filter(|(_, s)| matches!(s, SeriesState::Publishing | SeriesState::RollingBack))
-            .map(|(id, _)| id)
-            .collect();
         let mut out = Vec::new();
-        for id in unfinished {
-            let outcome = self.publish_series(&id).await?;
-            out.push((id, outcome));
+        for (id, state) in store.series_states()? {
+            match state {
+                SeriesState::Publishing | SeriesState::RollingBack => {
+                    let outcome = self.publish_series(&id).await?;
+                    out.push((id, Recovered::Publish(outcome)));
+                }
+                SeriesState::Updating => {
+                    let (graph, store, account) = self.connected().await?;
+                    let outcome = publisher(&graph, &store, &account).finish_edit(&id).await?;
+                    out.push((id, Recovered::Edit(outcome)));
+                }
+                _ => {}
+            }
         }
         Ok(out)
     }
@@ -657,4 +793,54 @@ impl Desk {
         state.set_last_account(self.profile, account);
         config::write_toml(&path, &state)
     }
+}
+
+fn publisher<'a>(graph: &'a GraphClient, store: &'a Store, account: &'a Account) -> Publisher<'a> {
+    Publisher {
+        graph,
+        store,
+        actor: &account.username,
+        operation_id: uuid::Uuid::new_v4().to_string(),
+        clock: &Utc::now,
+    }
+}
+
+/// What the start-up recovery finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovered {
+    Publish(PublishOutcome),
+    Edit(series::EditOutcome),
+}
+
+/// Registrations across a series' sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrantCount {
+    pub registered: usize,
+    pub sessions_counted: usize,
+    /// Sessions whose registrations Teams would not list (the companion's permission).
+    pub sessions_unknown: usize,
+}
+
+/// A series as its page shows it.
+#[derive(Debug, Clone)]
+pub struct SeriesDetail {
+    pub plan: SeriesPlan,
+    pub state: SeriesState,
+    pub sessions: Vec<SessionDetail>,
+    /// After a partial rollback: the webinars still in Teams.
+    pub remaining: Vec<series::Remaining>,
+    pub journal: Vec<crate::store::JournalEntry>,
+}
+
+/// Where one session stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDetail {
+    pub n: u32,
+    pub webinar_id: Option<String>,
+    pub created: bool,
+    pub tagged: bool,
+    pub published: bool,
+    pub canceled_in_teams: bool,
+    /// Our plan differs from what we last wrote to Teams (an edit not pushed yet).
+    pub pending_changes: bool,
 }

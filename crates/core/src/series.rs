@@ -11,8 +11,14 @@
 //! validation problem, never shifted silently; every webinar we create is tagged
 //! `<series id>:<n>`, so a lost answer is reconciled by looking, never by creating again.
 
+mod change;
+mod edit;
 mod publish;
 
+pub use change::{
+    Change, FieldChange, Projection, SessionVersions, differences, normalized_html, plan_changes,
+};
+pub use edit::{EditOutcome, SessionResult, projection_of};
 pub use publish::{PublishOutcome, Publisher, Remaining, SeriesError, new_webinar};
 
 use chrono::{
@@ -57,6 +63,8 @@ pub struct PlannedSession {
     pub date: NaiveDate,
     pub start: NaiveTime,
     pub duration_minutes: u32,
+    /// Canceled after publishing (its webinar in Teams is canceled); kept to show it.
+    pub canceled: bool,
 }
 
 /// A series as the organizer plans it.
@@ -176,6 +184,7 @@ pub fn generate(
             date,
             start,
             duration_minutes,
+            canceled: false,
         })
         .collect())
 }
@@ -285,7 +294,7 @@ pub fn validate(plan: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
             None
         }
     };
-    if plan.sessions.is_empty() {
+    if plan.sessions.iter().all(|s| s.canceled) {
         out.push(problem("sessions", "Add at least one session."));
     }
     if plan.sessions.len() > SESSIONS_MAX {
@@ -324,7 +333,10 @@ pub fn validate(plan: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
                 format!("Session number {} is used twice.", s.n),
             ));
         }
-        let Some(tz) = tz else { continue };
+        // A canceled session keeps its place in the list but no longer holds its time.
+        let Some(tz) = tz.filter(|_| !s.canceled) else {
+            continue;
+        };
         match schedule(tz, s) {
             Err(m) => out.push(problem(field("start"), m)),
             Ok(at) => {
@@ -352,6 +364,36 @@ pub fn validate(plan: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
         }
     }
     out
+}
+
+/// The problems with an edit of a series already in Teams: as for a new plan, except that a
+/// session already in the past may stay there as long as the edit does not move it, and a
+/// series whose sessions are all canceled is allowed (that is canceling the series).
+pub fn validate_edit(before: &SeriesPlan, after: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
+    validate(after, now)
+        .into_iter()
+        .filter(|p| {
+            if p.field == "sessions" && after.sessions.iter().all(|s| s.canceled) {
+                return after.sessions.is_empty();
+            }
+            let Some(i) = p
+                .field
+                .strip_prefix("sessions[")
+                .and_then(|f| f.strip_suffix("].start"))
+                .and_then(|i| i.parse::<usize>().ok())
+            else {
+                return true;
+            };
+            let s = &after.sessions[i];
+            let unmoved = before.sessions.iter().any(|b| {
+                b.n == s.n
+                    && b.date == s.date
+                    && b.start == s.start
+                    && b.duration_minutes == s.duration_minutes
+            });
+            !(unmoved && p.message.ends_with("starts in the past."))
+        })
+        .collect()
 }
 
 fn s_duration(plan: &SeriesPlan, i: usize) -> u32 {

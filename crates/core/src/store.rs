@@ -14,7 +14,7 @@ use rusqlite_migration::{M, Migrations};
 
 mod series;
 
-pub use series::{JournalEntry, Phase, SeriesState};
+pub use series::{JournalEntry, Phase, SeriesState, WrittenSession};
 
 use crate::sync::{ListingPlan, WebinarRecord};
 use crate::webinar::{Role, Webinar, WebinarStatus};
@@ -23,6 +23,7 @@ use crate::webinar::{Role, Webinar, WebinarStatus};
 const MIGRATIONS: &[&str] = &[
     include_str!("store/0001_webinars.sql"),
     include_str!("store/0002_series.sql"),
+    include_str!("store/0003_series_changes.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

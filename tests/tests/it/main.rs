@@ -10,4 +10,5 @@ mod graph;
 mod pipeline;
 mod secrets;
 mod series;
+mod series_edit;
 mod signin;

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    PlannedSession, Problem, RemoteWebinar, SeriesPlan, Step, progress, publish_steps,
+    PlannedSession, Problem, Projection, RemoteWebinar, SeriesPlan, Step, progress, publish_steps,
     rollback_steps, schedule, session_title, tag, validate, zones,
 };
 use crate::graph::types::{
@@ -78,10 +78,28 @@ pub enum SeriesError {
     /// Teams could not be read before anything was changed; nothing was sent.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// The edit would overwrite changes made in Teams; nothing was sent.
+    #[error("{}", drifted_message(.0))]
+    Drifted(Vec<super::Change>),
+}
+
+fn drifted_message(changes: &[super::Change]) -> String {
+    let sessions: Vec<String> = changes.iter().map(|c| c.n().to_string()).collect();
+    format!(
+        "Session {} changed in Teams since Webinar Desk last wrote it. Nothing was sent; review the changes made in Teams before editing {}.",
+        sessions.join(", "),
+        if sessions.len() == 1 { "it" } else { "them" }
+    )
 }
 
 impl Publisher<'_> {
-    fn entry(&self, series: &str, n: Option<u32>, action: &str, phase: Phase) -> JournalEntry {
+    pub(super) fn entry(
+        &self,
+        series: &str,
+        n: Option<u32>,
+        action: &str,
+        phase: Phase,
+    ) -> JournalEntry {
         JournalEntry {
             seq: None,
             operation_id: self.operation_id.clone(),
@@ -100,12 +118,16 @@ impl Publisher<'_> {
         }
     }
 
-    fn log(&self, entry: JournalEntry, state: Option<SeriesState>) -> Result<(), StoreError> {
+    pub(super) fn log(
+        &self,
+        entry: JournalEntry,
+        state: Option<SeriesState>,
+    ) -> Result<(), StoreError> {
         self.store.journal(&entry, state).map(|_| ())
     }
 
     /// Journals the outcome of one call, and says how it went.
-    fn outcome<T>(
+    pub(super) fn outcome<T>(
         &self,
         mut entry: JournalEntry,
         result: &Result<T, GraphError>,
@@ -181,35 +203,71 @@ impl Publisher<'_> {
             }])
         })?;
         // Read Teams before the first write: a failure here changes nothing.
-        let mut remote = my_webinars(self.graph).await?;
+        let remote = my_webinars(self.graph).await?;
         self.log(
             self.entry(series_id, None, "publish", Phase::Intent),
             Some(SeriesState::Publishing),
         )?;
+        match self.publish_sessions(&plan, tz, remote).await? {
+            Ok(()) => {
+                self.record_published(&plan, &plan.sessions)?;
+                self.log(
+                    self.entry(series_id, None, "publish", Phase::Done),
+                    Some(SeriesState::Published),
+                )?;
+                let done = progress(&self.store.journal_of_series(series_id)?);
+                Ok(PublishOutcome::Published {
+                    webinars: published_ids(&done),
+                })
+            }
+            Err(cause) => Ok(self.rollback(&plan, tz, cause).await?),
+        }
+    }
+
+    /// Creates, tags and publishes every session of `plan` not yet published, reconciling lost
+    /// answers by listing Teams again. `Err(cause)` when a step was refused (nothing undone yet).
+    pub(super) async fn publish_sessions(
+        &self,
+        plan: &SeriesPlan,
+        tz: chrono_tz::Tz,
+        mut remote: Vec<RemoteWebinar>,
+    ) -> Result<Result<(), String>, StoreError> {
         let mut created: Vec<(u32, String)> = Vec::new();
         for _round in 0..RECONCILE_ROUNDS {
-            let done = progress(&self.store.journal_of_series(series_id)?);
-            let steps = publish_steps(&plan, &done, &remote, tz);
-            match self.run(&plan, tz, steps, &mut created).await? {
-                Run::Finished => {
-                    self.log(
-                        self.entry(series_id, None, "publish", Phase::Done),
-                        Some(SeriesState::Published),
-                    )?;
-                    let done = progress(&self.store.journal_of_series(series_id)?);
-                    return Ok(PublishOutcome::Published {
-                        webinars: published_ids(&done),
-                    });
-                }
-                Run::Failed(cause) => return Ok(self.rollback(&plan, tz, cause).await?),
+            let done = progress(&self.store.journal_of_series(&plan.id)?);
+            let steps = publish_steps(plan, &done, &remote, tz);
+            match self.run(plan, tz, steps, &mut created).await? {
+                Run::Finished => return Ok(Ok(())),
+                Run::Failed(cause) => return Ok(Err(cause)),
                 Run::Reconcile => match my_webinars(self.graph).await {
                     Ok(r) => remote = r,
-                    Err(e) => return Ok(self.rollback(&plan, tz, e.to_string()).await?),
+                    Err(e) => return Ok(Err(e.to_string())),
                 },
             }
         }
-        let cause = "Teams kept losing answers; stopped rather than risk duplicates.".to_string();
-        Ok(self.rollback(&plan, tz, cause).await?)
+        Ok(Err(
+            "Teams kept losing answers; stopped rather than risk duplicates.".to_string(),
+        ))
+    }
+
+    /// Records what Teams now holds for freshly published sessions: the plan, as sent.
+    pub(super) fn record_published(
+        &self,
+        plan: &SeriesPlan,
+        sessions: &[PlannedSession],
+    ) -> Result<(), StoreError> {
+        let done = progress(&self.store.journal_of_series(&plan.id)?);
+        for s in sessions {
+            let id = done
+                .iter()
+                .find(|p| p.n == s.n && p.published)
+                .and_then(|p| p.webinar_id.as_deref());
+            if let (Some(id), Ok(projection)) = (id, Projection::planned(plan, s)) {
+                self.store
+                    .record_session_teams(&plan.id, s.n, id, &projection, (self.clock)())?;
+            }
+        }
+        Ok(())
     }
 
     /// Cancels whatever an earlier failed publish left in Teams ("retry rollback").
@@ -229,7 +287,7 @@ impl Publisher<'_> {
             .await?)
     }
 
-    async fn run(
+    pub(super) async fn run(
         &self,
         plan: &SeriesPlan,
         tz: chrono_tz::Tz,
@@ -318,42 +376,7 @@ impl Publisher<'_> {
         let mut start = self.entry(series, None, "rollback", Phase::Intent);
         start.message = Some(cause.clone());
         self.log(start, Some(SeriesState::RollingBack))?;
-        let done = progress(&self.store.journal_of_series(series)?);
-        let remote = match my_webinars(self.graph).await {
-            Ok(r) => r,
-            Err(e) => {
-                // Without the list, cancel what the journal knows; strays stay unknown.
-                tracing::warn!("rollback could not list webinars: {e}");
-                Vec::new()
-            }
-        };
-        let mut remaining = Vec::new();
-        for step in rollback_steps(plan, &done, &remote, tz) {
-            let Step::Cancel { n, webinar_id } = step else {
-                continue;
-            };
-            let mut intent = self.entry(series, n, "cancel", Phase::Intent);
-            intent.target = Some(webinar_id.clone());
-            self.log(intent, None)?;
-            let mut result = self.graph.cancel_webinar(&webinar_id).await.map(|_| ());
-            if matches!(result, Err(GraphError::OutcomeUnknown { .. })) {
-                // Cancel is idempotent in effect: look whether it took.
-                if let Ok(w) = self.graph.webinar(&webinar_id).await
-                    && w.status.as_deref() == Some("canceled")
-                {
-                    result = Ok(());
-                }
-            }
-            let e = self.entry(series, n, "cancel", Phase::Done);
-            self.outcome(e, &result, Some(&webinar_id))?;
-            if let Err(error) = &result {
-                remaining.push(Remaining {
-                    n,
-                    webinar_id,
-                    why: error.to_string(),
-                });
-            }
-        }
+        let remaining = self.cancel_made(plan, tz, None).await?;
         let (state, phase) = if remaining.is_empty() {
             (SeriesState::RolledBack, Phase::Done)
         } else {
@@ -370,19 +393,90 @@ impl Publisher<'_> {
     }
 }
 
-enum Run {
+impl Publisher<'_> {
+    /// Cancels every webinar the journal (or Teams, by tag) says we made for the sessions
+    /// `only` names (all when `None`), journalling each cancel; returns what could not be.
+    pub(super) async fn cancel_made(
+        &self,
+        plan: &SeriesPlan,
+        tz: chrono_tz::Tz,
+        only: Option<&[u32]>,
+    ) -> Result<Vec<Remaining>, StoreError> {
+        let series = plan.id.as_str();
+        let wanted = |n: Option<u32>| only.is_none_or(|ns| n.is_some_and(|n| ns.contains(&n)));
+        let done: Vec<_> = progress(&self.store.journal_of_series(series)?)
+            .into_iter()
+            .filter(|p| wanted(Some(p.n)))
+            .collect();
+        let remote: Vec<RemoteWebinar> = match my_webinars(self.graph).await {
+            Ok(r) => r
+                .into_iter()
+                .filter(|r| {
+                    let n = r
+                        .external_event_id
+                        .as_deref()
+                        .and_then(|e| e.strip_prefix(series))
+                        .and_then(|e| e.strip_prefix(':'))
+                        .and_then(|n| n.parse().ok());
+                    n.is_none() || wanted(n)
+                })
+                .collect(),
+            Err(e) => {
+                // Without the list, cancel what the journal knows; strays stay unknown.
+                tracing::warn!("rollback could not list webinars: {e}");
+                Vec::new()
+            }
+        };
+        let mut remaining = Vec::new();
+        for step in rollback_steps(plan, &done, &remote, tz) {
+            let Step::Cancel { n, webinar_id } = step else {
+                continue;
+            };
+            if let Err(why) = self.cancel_one(series, n, &webinar_id).await? {
+                remaining.push(Remaining { n, webinar_id, why });
+            }
+        }
+        Ok(remaining)
+    }
+
+    /// Cancels one webinar, journalled; a lost answer is checked by reading the webinar back.
+    pub(super) async fn cancel_one(
+        &self,
+        series: &str,
+        n: Option<u32>,
+        webinar_id: &str,
+    ) -> Result<Result<(), String>, StoreError> {
+        let mut intent = self.entry(series, n, "cancel", Phase::Intent);
+        intent.target = Some(webinar_id.to_string());
+        self.log(intent, None)?;
+        let mut result = self.graph.cancel_webinar(webinar_id).await.map(|_| ());
+        if matches!(result, Err(GraphError::OutcomeUnknown { .. })) {
+            // Cancel is idempotent in effect: look whether it took.
+            if let Ok(w) = self.graph.webinar(webinar_id).await
+                && w.status.as_deref() == Some("canceled")
+            {
+                result = Ok(());
+            }
+        }
+        let e = self.entry(series, n, "cancel", Phase::Done);
+        self.outcome(e, &result, Some(webinar_id))?;
+        Ok(result.map_err(|e| e.to_string()))
+    }
+}
+
+pub(super) enum Run {
     Finished,
     Failed(String),
     Reconcile,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Done,
     Unknown,
     Failed(String),
 }
 
-fn error_class(e: &GraphError) -> &'static str {
+pub(super) fn error_class(e: &GraphError) -> &'static str {
     match e {
         GraphError::Unreachable { .. } => "unreachable",
         GraphError::OutcomeUnknown { .. } => "outcomeUnknown",
@@ -411,7 +505,7 @@ fn published_ids(done: &[super::SessionProgress]) -> Vec<(u32, String)> {
 }
 
 /// The organizer's webinars as the plan needs them.
-async fn my_webinars(graph: &GraphClient) -> Result<Vec<RemoteWebinar>, GraphError> {
+pub(super) async fn my_webinars(graph: &GraphClient) -> Result<Vec<RemoteWebinar>, GraphError> {
     let list = graph.webinars_by_role(UserRole::Organizer).await?;
     let instant = |v: &Option<DateTimeTimeZone>| {
         v.as_ref()

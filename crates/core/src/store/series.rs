@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_time};
-use crate::series::{Audience, PlannedSession, SeriesPlan};
+use crate::series::{Audience, PlannedSession, Projection, SeriesPlan};
 
 /// Where a series stands with Teams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub enum SeriesState {
     RolledBack,
     /// A failed publish was undone in part: some webinars remain in Teams (see the journal).
     PartiallyRolledBack,
+    /// An edit of a published series is being pushed (after a crash: to be finished).
+    Updating,
+    /// Every session was canceled in Teams.
+    Canceled,
 }
 
 impl SeriesState {
@@ -35,6 +39,8 @@ impl SeriesState {
             SeriesState::RollingBack => "rollingBack",
             SeriesState::RolledBack => "rolledBack",
             SeriesState::PartiallyRolledBack => "partiallyRolledBack",
+            SeriesState::Updating => "updating",
+            SeriesState::Canceled => "canceled",
         }
     }
 
@@ -46,6 +52,8 @@ impl SeriesState {
             "rollingBack" => SeriesState::RollingBack,
             "rolledBack" => SeriesState::RolledBack,
             "partiallyRolledBack" => SeriesState::PartiallyRolledBack,
+            "updating" => SeriesState::Updating,
+            "canceled" => SeriesState::Canceled,
             other => return Err(StoreError::Corrupt(format!("series state '{other}'"))),
         })
     }
@@ -108,6 +116,128 @@ impl Store {
     pub fn save_series(&self, plan: &SeriesPlan, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        write_series(&tx, plan, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Saves the new version of a series already in Teams together with the journal row that
+    /// starts pushing it, and the state that row implies: after a crash, the next start sees
+    /// the edit in flight and finishes it.
+    pub fn save_series_edit(
+        &self,
+        plan: &SeriesPlan,
+        entry: &JournalEntry,
+        state: SeriesState,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        write_series(&tx, plan, entry.at)?;
+        append(&tx, entry, Some(state))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// What we last wrote to or read from Teams for each session of a series.
+    pub fn session_teams(&self, series_id: &str) -> Result<Vec<WrittenSession>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT n, webinar_id, written, written_at FROM session_teams
+             WHERE series_id = ?1 ORDER BY n",
+        )?;
+        stmt.query_map(params![series_id], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .map(|row| {
+            let (n, webinar_id, written, at) = row?;
+            let w: WrittenJson = serde_json::from_str(&written)
+                .map_err(|_| StoreError::Corrupt(format!("what Teams holds for session {n}")))?;
+            Ok(WrittenSession {
+                n,
+                webinar_id,
+                written: Projection {
+                    title: w.title,
+                    description_html: w.description_html,
+                    start: parse_time(&w.start)?,
+                    end: parse_time(&w.end)?,
+                    time_zone: w.time_zone,
+                    canceled: w.canceled,
+                },
+                at: parse_time(&at)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Records what Teams holds for a session after we wrote it (or found it so).
+    pub fn record_session_teams(
+        &self,
+        series_id: &str,
+        n: u32,
+        webinar_id: &str,
+        written: &Projection,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&WrittenJson {
+            title: written.title.clone(),
+            description_html: written.description_html.clone(),
+            start: written.start.to_rfc3339(),
+            end: written.end.to_rfc3339(),
+            time_zone: written.time_zone.clone(),
+            canceled: written.canceled,
+        })
+        .expect("plain data serializes");
+        self.conn().execute(
+            "INSERT INTO session_teams (series_id, n, webinar_id, written, written_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (series_id, n) DO UPDATE SET webinar_id = ?3, written = ?4,
+                 written_at = ?5",
+            params![series_id, n, webinar_id, json, at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a series from this computer (its sessions and records with it). The journal
+    /// keeps every row about it: the audit log outlives the series.
+    pub fn delete_series(&self, series_id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM series WHERE id = ?1", params![series_id])?;
+        Ok(n > 0)
+    }
+}
+
+/// One session's record of what Teams holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenSession {
+    pub n: u32,
+    pub webinar_id: String,
+    pub written: Projection,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WrittenJson {
+    title: String,
+    description_html: String,
+    start: String,
+    end: String,
+    time_zone: String,
+    canceled: bool,
+}
+
+fn write_series(
+    tx: &rusqlite::Transaction<'_>,
+    plan: &SeriesPlan,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    {
         let now = now.to_rfc3339();
         tx.execute(
             "INSERT INTO series (id, title, description_html, audience, co_organizers, time_zone,
@@ -132,8 +262,9 @@ impl Store {
         )?;
         for s in &plan.sessions {
             tx.execute(
-                "INSERT INTO series_sessions (series_id, n, title_suffix, date, start, duration_minutes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO series_sessions (series_id, n, title_suffix, date, start,
+                                              duration_minutes, canceled)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     plan.id,
                     s.n,
@@ -141,13 +272,15 @@ impl Store {
                     s.date.format("%Y-%m-%d").to_string(),
                     s.start.format("%H:%M").to_string(),
                     s.duration_minutes,
+                    s.canceled,
                 ],
             )?;
         }
-        tx.commit()?;
-        Ok(())
     }
+    Ok(())
+}
 
+impl Store {
     /// A series and where it stands.
     pub fn series(&self, id: &str) -> Result<Option<(SeriesPlan, SeriesState)>, StoreError> {
         let conn = self.conn();
@@ -175,7 +308,7 @@ impl Store {
             return Ok(None);
         };
         let mut stmt = conn.prepare(
-            "SELECT n, title_suffix, date, start, duration_minutes
+            "SELECT n, title_suffix, date, start, duration_minutes, canceled
              FROM series_sessions WHERE series_id = ?1 ORDER BY n",
         )?;
         let sessions = stmt
@@ -186,10 +319,11 @@ impl Store {
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, u32>(4)?,
+                    r.get::<_, bool>(5)?,
                 ))
             })?
             .map(|row| {
-                let (n, title_suffix, date, start, duration_minutes) = row?;
+                let (n, title_suffix, date, start, duration_minutes, canceled) = row?;
                 Ok(PlannedSession {
                     n,
                     title_suffix,
@@ -198,6 +332,7 @@ impl Store {
                     start: NaiveTime::parse_from_str(&start, "%H:%M")
                         .map_err(|_| StoreError::Corrupt(format!("session start '{start}'")))?,
                     duration_minutes,
+                    canceled,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -238,33 +373,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO journal (operation_id, series_id, n, action, target, phase, at, actor,
-                                  client_request_id, request_id, status, error_class, message)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                entry.operation_id,
-                entry.series_id,
-                entry.n,
-                entry.action,
-                entry.target,
-                entry.phase.as_str(),
-                entry.at.to_rfc3339(),
-                entry.actor,
-                entry.client_request_id,
-                entry.request_id,
-                entry.status,
-                entry.error_class,
-                entry.message,
-            ],
-        )?;
-        let seq = tx.last_insert_rowid();
-        if let (Some(state), Some(series)) = (state, &entry.series_id) {
-            tx.execute(
-                "UPDATE series SET state = ?2, updated_at = ?3 WHERE id = ?1",
-                params![series, state.as_str(), entry.at.to_rfc3339()],
-            )?;
-        }
+        let seq = append(&tx, entry, state)?;
         tx.commit()?;
         Ok(seq)
     }
@@ -331,6 +440,42 @@ impl Store {
         })
         .collect()
     }
+}
+
+/// One journal row, and the series state it implies, inside the caller's transaction.
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    entry: &JournalEntry,
+    state: Option<SeriesState>,
+) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO journal (operation_id, series_id, n, action, target, phase, at, actor,
+                              client_request_id, request_id, status, error_class, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            entry.operation_id,
+            entry.series_id,
+            entry.n,
+            entry.action,
+            entry.target,
+            entry.phase.as_str(),
+            entry.at.to_rfc3339(),
+            entry.actor,
+            entry.client_request_id,
+            entry.request_id,
+            entry.status,
+            entry.error_class,
+            entry.message,
+        ],
+    )?;
+    let seq = tx.last_insert_rowid();
+    if let (Some(state), Some(series)) = (state, &entry.series_id) {
+        tx.execute(
+            "UPDATE series SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![series, state.as_str(), entry.at.to_rfc3339()],
+        )?;
+    }
+    Ok(seq)
 }
 
 #[cfg(test)]
