@@ -6,7 +6,11 @@ use tauri_plugin_opener::OpenerExt;
 use webinar_desk_core::auth::SignInOptions;
 
 use crate::AppState;
-use crate::dto::{SettingsDto, StatusDto, SyncReportDto, UiError, WebinarListDto};
+use crate::dto::{
+    ChangeDto, EditOutcomeDto, PlanDto, PublishOutcomeDto, RecurrenceDto, RegistrantCountDto,
+    RemainingDto, SavedDto, SeriesDetailDto, SeriesSummaryDto, SessionDto, SettingsDto, StatusDto,
+    SyncReportDto, UiError, WebinarListDto, ZoneDto,
+};
 
 type Reply<T> = Result<T, UiError>;
 
@@ -96,4 +100,104 @@ pub async fn get_settings(state: State<'_, AppState>) -> Reply<SettingsDto> {
 pub async fn save_settings(state: State<'_, AppState>, settings: SettingsDto) -> Reply<StatusDto> {
     let desk = state.leave_demo().await?;
     Ok(desk.save_settings(settings.into()).await?.into())
+}
+
+// ----- series ----------------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn series_list(state: State<'_, AppState>) -> Reply<Vec<SeriesSummaryDto>> {
+    let list = state.desk().await.series_list().await?;
+    Ok(list.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub async fn series_detail(state: State<'_, AppState>, id: String) -> Reply<SeriesDetailDto> {
+    Ok(state.desk().await.series_detail(&id).await?.into())
+}
+
+/// Saves a plan not yet in Teams; returns its id and its problems (saved either way).
+#[tauri::command]
+pub async fn save_series(state: State<'_, AppState>, plan: PlanDto) -> Reply<SavedDto> {
+    let plan = plan.into_plan()?;
+    let problems = state
+        .desk()
+        .await
+        .save_series(&plan, chrono::Utc::now())
+        .await?;
+    Ok(SavedDto::new(plan.id, problems))
+}
+
+#[tauri::command]
+pub async fn publish_series(state: State<'_, AppState>, id: String) -> Reply<PublishOutcomeDto> {
+    Ok(state.desk().await.publish_series(&id).await?.into())
+}
+
+#[tauri::command]
+pub async fn roll_back_series(state: State<'_, AppState>, id: String) -> Reply<PublishOutcomeDto> {
+    Ok(state.desk().await.roll_back_series(&id).await?.into())
+}
+
+#[tauri::command]
+pub async fn preview_series_edit(
+    state: State<'_, AppState>,
+    plan: PlanDto,
+) -> Reply<Vec<ChangeDto>> {
+    let changes = state
+        .desk()
+        .await
+        .preview_series_edit(&plan.into_plan()?)
+        .await?;
+    Ok(changes.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub async fn edit_series(state: State<'_, AppState>, plan: PlanDto) -> Reply<EditOutcomeDto> {
+    let plan = plan.into_plan()?;
+    Ok(state.desk().await.edit_series(&plan).await?.into())
+}
+
+#[tauri::command]
+pub async fn series_registrants(
+    state: State<'_, AppState>,
+    id: String,
+) -> Reply<RegistrantCountDto> {
+    Ok(state.desk().await.series_registrants(&id).await?.into())
+}
+
+#[tauri::command]
+pub async fn cancel_series(state: State<'_, AppState>, id: String) -> Reply<EditOutcomeDto> {
+    Ok(state.desk().await.cancel_series(&id).await?.into())
+}
+
+#[tauri::command]
+pub async fn delete_series(state: State<'_, AppState>, id: String) -> Reply<Vec<RemainingDto>> {
+    let remaining = state.desk().await.delete_series(&id).await?;
+    Ok(remaining.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub async fn group_webinars(
+    state: State<'_, AppState>,
+    title: String,
+    webinar_ids: Vec<String>,
+) -> Reply<PlanDto> {
+    let plan = state
+        .desk()
+        .await
+        .group_webinars(&title, &webinar_ids)
+        .await?;
+    Ok(plan.into())
+}
+
+#[tauri::command]
+pub fn time_zones() -> Vec<ZoneDto> {
+    webinar_desk_core::series::time_zones()
+        .into_iter()
+        .map(|(iana, windows)| ZoneDto { iana, windows })
+        .collect()
+}
+
+#[tauri::command]
+pub async fn generate_sessions(recurrence: RecurrenceDto) -> Reply<Vec<SessionDto>> {
+    Ok(recurrence.generate()?)
 }

@@ -2,6 +2,10 @@
 //! error shape `{kind, message, correlationId, requestId, retryAfterSecs, fields}` the UI
 //! branches on (by `kind`, never by message).
 
+mod series;
+
+pub use series::*;
+
 use serde::{Deserialize, Serialize};
 use webinar_desk_core::config::{Profile, TenantSettings};
 use webinar_desk_core::desk::{Connection, WebinarList};
@@ -12,7 +16,7 @@ use webinar_desk_core::{DeskError, DeskStatus};
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDto {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
@@ -54,11 +58,8 @@ impl From<DeskError> for UiError {
             retry_after_secs: e.retry_after_secs(),
             fields: e
                 .field_problems()
-                .iter()
-                .map(|p| FieldDto {
-                    field: p.field,
-                    message: p.message.clone(),
-                })
+                .into_iter()
+                .map(|(field, message)| FieldDto { field, message })
                 .collect(),
             message: e.to_string(),
         }

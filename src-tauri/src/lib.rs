@@ -67,6 +67,19 @@ pub fn run(launch: Launch) {
             commands::sync_webinars,
             commands::get_settings,
             commands::save_settings,
+            commands::series_list,
+            commands::series_detail,
+            commands::save_series,
+            commands::publish_series,
+            commands::roll_back_series,
+            commands::preview_series_edit,
+            commands::edit_series,
+            commands::series_registrants,
+            commands::cancel_series,
+            commands::delete_series,
+            commands::group_webinars,
+            commands::time_zones,
+            commands::generate_sessions,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

@@ -440,3 +440,31 @@ impl Drop for TenantProcess {
         stop(&mut self.child);
     }
 }
+
+/// Sets a form field as typing would (the `input` and `change` events the UI listens to);
+/// WebKit's WebDriver cannot type into date and time pickers.
+pub async fn set_value(client: &Client, css: &str, value: &str) {
+    wait_for(client, css).await;
+    client
+        .execute(
+            "const el = document.querySelector(arguments[0]);
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![serde_json::json!(css), serde_json::json!(value)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("set {css}: {e}"));
+}
+
+/// Presses a key in the element, as the keyboard would.
+pub async fn press(client: &Client, css: &str, key: &str) {
+    client
+        .execute(
+            "document.querySelector(arguments[0]).dispatchEvent(
+                 new KeyboardEvent('keydown', { key: arguments[1], bubbles: true }));",
+            vec![serde_json::json!(css), serde_json::json!(key)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("press {key} in {css}: {e}"));
+}

@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'licensing'
   | 'outcomeUnknown'
   | 'invalidSeries'
+  | 'drifted'
   | 'graph'
   | 'companion'
   | 'keychain'
@@ -102,6 +103,146 @@ export interface Settings {
   graphUrl: string | null;
 }
 
+export interface PlannedSession {
+  n: number;
+  titleSuffix: string;
+  /** YYYY-MM-DD in the series' zone. */
+  date: string;
+  /** HH:MM in the series' zone. */
+  start: string;
+  durationMinutes: number;
+  canceled: boolean;
+}
+
+export interface SeriesPlan {
+  /** Empty for a new series. */
+  id: string;
+  title: string;
+  descriptionHtml: string;
+  audience: 'organization' | 'everyone';
+  coOrganizers: string[];
+  /** IANA name. */
+  timeZone: string;
+  attendeeEmails: boolean;
+  sessions: PlannedSession[];
+}
+
+export type SeriesState =
+  | 'planned'
+  | 'publishing'
+  | 'published'
+  | 'rollingBack'
+  | 'rolledBack'
+  | 'partiallyRolledBack'
+  | 'updating'
+  | 'canceled';
+
+export interface SeriesSummary {
+  plan: SeriesPlan;
+  state: SeriesState;
+}
+
+export interface SessionState {
+  n: number;
+  webinarId: string | null;
+  created: boolean;
+  tagged: boolean;
+  published: boolean;
+  canceledInTeams: boolean;
+  pendingChanges: boolean;
+}
+
+export interface RemainingWebinar {
+  n: number | null;
+  webinarId: string;
+  why: string;
+}
+
+export interface JournalRow {
+  seq: number | null;
+  at: string;
+  actor: string;
+  action: string;
+  n: number | null;
+  phase: 'intent' | 'done' | 'failed' | 'unknown';
+  target: string | null;
+  status: number | null;
+  errorClass: string | null;
+  message: string | null;
+  clientRequestId: string | null;
+  requestId: string | null;
+}
+
+export interface SeriesDetail {
+  plan: SeriesPlan;
+  state: SeriesState;
+  sessions: SessionState[];
+  remaining: RemainingWebinar[];
+  journal: JournalRow[];
+}
+
+export interface Saved {
+  id: string;
+  problems: FieldProblem[];
+}
+
+export interface PublishOutcome {
+  kind: 'published' | 'rolledBack' | 'partiallyRolledBack';
+  cause: string | null;
+  remaining: RemainingWebinar[];
+}
+
+export interface SessionResult {
+  n: number;
+  webinarId: string | null;
+  what: string;
+  error: string | null;
+}
+
+export interface EditOutcome {
+  state: SeriesState;
+  sessions: SessionResult[];
+}
+
+export interface FieldChange {
+  field: string;
+  from: string;
+  to: string;
+  plain: string;
+}
+
+export interface Change {
+  kind: 'add' | 'update' | 'cancel' | 'unchanged' | 'drifted' | 'missing';
+  n: number;
+  webinarId: string | null;
+  fields: FieldChange[];
+  blocks: boolean;
+}
+
+export interface RegistrantCount {
+  registered: number;
+  sessionsCounted: number;
+  sessionsUnknown: number;
+}
+
+export interface Zone {
+  iana: string;
+  windows: string;
+}
+
+export interface RecurrenceInput {
+  first: string;
+  start: string;
+  durationMinutes: number;
+  repeat: 'weekly' | 'monthly';
+  everyWeeks: number;
+  /** 1–4, or 0 for the last week of the month. */
+  monthlyWeek: number;
+  count: number | null;
+  until: string | null;
+  firstN: number;
+}
+
 function isErrorShape(e: unknown): e is AppErrorShape {
   return typeof e === 'object' && e !== null && 'kind' in e && 'message' in e;
 }
@@ -134,4 +275,17 @@ export const api = {
   syncWebinars: () => call<SyncReport>('sync_webinars'),
   getSettings: () => call<Settings>('get_settings'),
   saveSettings: (settings: Settings) => call<Status>('save_settings', { settings }),
+  seriesList: () => call<SeriesSummary[]>('series_list'),
+  seriesDetail: (id: string) => call<SeriesDetail>('series_detail', { id }),
+  saveSeries: (plan: SeriesPlan) => call<Saved>('save_series', { plan }),
+  publishSeries: (id: string) => call<PublishOutcome>('publish_series', { id }),
+  rollBackSeries: (id: string) => call<PublishOutcome>('roll_back_series', { id }),
+  previewSeriesEdit: (plan: SeriesPlan) => call<Change[]>('preview_series_edit', { plan }),
+  editSeries: (plan: SeriesPlan) => call<EditOutcome>('edit_series', { plan }),
+  seriesRegistrants: (id: string) => call<RegistrantCount>('series_registrants', { id }),
+  cancelSeries: (id: string) => call<EditOutcome>('cancel_series', { id }),
+  deleteSeries: (id: string) => call<RemainingWebinar[]>('delete_series', { id }),
+  groupWebinars: (title: string, webinarIds: string[]) => call<SeriesPlan>('group_webinars', { title, webinarIds }),
+  timeZones: () => call<Zone[]>('time_zones'),
+  generateSessions: (recurrence: RecurrenceInput) => call<PlannedSession[]>('generate_sessions', { recurrence }),
 };

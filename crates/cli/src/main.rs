@@ -155,8 +155,8 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("webinar-desk-cli: {e}");
-            for p in e.field_problems() {
-                eprintln!("  {}: {}", p.field, p.message);
+            for (field, message) in e.field_problems() {
+                eprintln!("  {field}: {message}");
             }
             if let Some(id) = e.correlation_id() {
                 eprintln!("  correlation id: {id}");

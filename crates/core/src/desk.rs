@@ -41,6 +41,8 @@ pub enum ErrorKind {
     InvalidSeries,
     /// A change may or may not have reached Teams; the app re-reads before acting again.
     OutcomeUnknown,
+    /// An edit would overwrite changes made in Teams; nothing was sent.
+    Drifted,
     Graph,
     Companion,
     Keychain,
@@ -61,6 +63,7 @@ impl ErrorKind {
             ErrorKind::Licensing => "licensing",
             ErrorKind::OutcomeUnknown => "outcomeUnknown",
             ErrorKind::InvalidSeries => "invalidSeries",
+            ErrorKind::Drifted => "drifted",
             ErrorKind::Graph => "graph",
             ErrorKind::Companion => "companion",
             ErrorKind::Keychain => "keychain",
@@ -146,6 +149,7 @@ impl DeskError {
             DeskError::Graph(_) => ErrorKind::Graph,
             DeskError::Store(_) => ErrorKind::Storage,
             DeskError::Series(crate::series::SeriesError::NotFound(_)) => ErrorKind::NotFound,
+            DeskError::Series(crate::series::SeriesError::Drifted(_)) => ErrorKind::Drifted,
             DeskError::Series(_) => ErrorKind::InvalidSeries,
         }
     }
@@ -179,11 +183,19 @@ impl DeskError {
         }
     }
 
-    /// Per-field problems of invalid settings, for the form.
-    pub fn field_problems(&self) -> &[config::FieldProblem] {
+    /// Per-field problems of invalid settings or an invalid series plan, for the form:
+    /// (field, message).
+    pub fn field_problems(&self) -> Vec<(String, String)> {
         match self {
-            DeskError::Config(ConfigError::Invalid(p)) => p,
-            _ => &[],
+            DeskError::Config(ConfigError::Invalid(p)) => p
+                .iter()
+                .map(|p| (p.field.to_string(), p.message.clone()))
+                .collect(),
+            DeskError::Series(crate::series::SeriesError::Invalid(p)) => p
+                .iter()
+                .map(|p| (p.field.clone(), p.message.clone()))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -579,9 +591,22 @@ impl Desk {
                 };
                 SessionDetail {
                     n: s.n,
+                    // A canceled session's webinar is still worth showing: the last one the
+                    // journal canceled for it.
                     webinar_id: p
                         .and_then(|p| p.webinar_id.clone())
-                        .or_else(|| record.map(|r| r.webinar_id.clone())),
+                        .or_else(|| record.map(|r| r.webinar_id.clone()))
+                        .or_else(|| {
+                            journal
+                                .iter()
+                                .rev()
+                                .find(|e| {
+                                    e.n == Some(s.n)
+                                        && e.action == "cancel"
+                                        && e.phase == crate::store::Phase::Done
+                                })
+                                .and_then(|e| e.target.clone())
+                        }),
                     created: p.is_some_and(|p| p.webinar_id.is_some()),
                     tagged: p.is_some_and(|p| p.tagged),
                     published: p.is_some_and(|p| p.published),

@@ -238,6 +238,22 @@ pub fn zones(iana: &str) -> Result<(Tz, &'static str), String> {
     Ok((tz, windows.name()))
 }
 
+/// Every IANA zone Teams can take (one with a Windows name in the CLDR table), with that name,
+/// sorted by IANA name: the list the series form searches.
+pub fn time_zones() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<_> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .filter(|tz| !tz.name().starts_with("Etc/") || tz.name() == "Etc/UTC")
+        .filter_map(|tz| {
+            WindowsTimezone::try_from(*tz)
+                .ok()
+                .map(|w| (tz.name(), w.name()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Where a session falls, or why it cannot be placed (a time skipped by a DST change).
 pub fn schedule(tz: Tz, s: &PlannedSession) -> Result<Scheduled, String> {
     let local = NaiveDateTime::new(s.date, s.start);

@@ -189,7 +189,7 @@ async fn settings_are_validated_saved_and_picked_up() {
     };
     let err = d.save_settings(bad).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-    assert_eq!(err.field_problems()[0].field, "tenant_id");
+    assert_eq!(err.field_problems()[0].0, "tenant_id");
     assert!(
         !home.paths().settings_file().exists(),
         "invalid settings are not saved"

@@ -3,8 +3,8 @@
 
 use fantoccini::Locator;
 use webinar_desk_tests::desktop::{
-    Desktop, TenantProcess, complete_sign_in, quit, screenshot, text_of, wait_for, wait_for_text,
-    wait_for_webinars,
+    Desktop, TenantProcess, complete_sign_in, press, quit, screenshot, set_value, text_of,
+    wait_for, wait_for_text, wait_for_webinars,
 };
 
 /// Sign in to the organization's (simulated) tenant through the real flow, see the webinars,
@@ -125,5 +125,140 @@ async fn the_demo_tenant_from_the_flag_and_from_the_button() {
     wait_for_text(&app, "#connection-state", |t| t == "Online").await;
     wait_for_webinars(&app).await;
     screenshot(&app, "04-demo-flag-signed-in").await;
+    quit(app).await;
+}
+
+/// Plan a 3-session series in the window, publish it and see every session published; then make
+/// Teams refuse a publish, publish a second series and see it explained as rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_publish_a_series_then_see_a_failed_one_rolled_back() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut desktop = Desktop::start(scratch.path());
+    let tenant = TenantProcess::start(&scratch.path().join("tenant"));
+    let settings: toml::Value =
+        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
+    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
+    std::fs::write(
+        desktop.home.join("config/settings.toml"),
+        toml::to_string(&settings).unwrap(),
+    )
+    .unwrap();
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#sign-in").await.click().await.unwrap();
+    complete_sign_in(&desktop.browser_url().await, "organizer").await;
+    wait_for_webinars(&app).await;
+
+    let first = (chrono::Utc::now() + chrono::Duration::days(14))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let plan_series = |title: &'static str, count: &'static str| {
+        let app = app.clone();
+        let first = first.clone();
+        async move {
+            wait_for(&app, "#tab-series").await.click().await.unwrap();
+            wait_for(&app, "#new-series").await.click().await.unwrap();
+            wait_for(&app, "#series-title")
+                .await
+                .send_keys(title)
+                .await
+                .unwrap();
+            wait_for(&app, "#series-zone")
+                .await
+                .send_keys("Berlin")
+                .await
+                .unwrap();
+            press(&app, "#series-zone", "Enter").await;
+            wait_for_text(&app, "#zone-chosen", |t| {
+                t.contains("Europe/Berlin") && t.contains("W. Europe Standard Time")
+            })
+            .await;
+            set_value(&app, "#gen-first", &first).await;
+            set_value(&app, "#gen-start", "15:00").await;
+            set_value(&app, "#gen-count", count).await;
+            wait_for(&app, "#generate").await.click().await.unwrap();
+            let want: usize = count.parse().unwrap();
+            for _ in 0..100 {
+                let rows = app
+                    .find_all(Locator::Css("table.sessions tbody tr"))
+                    .await
+                    .unwrap()
+                    .len();
+                if rows == want {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert_eq!(
+                app.find_all(Locator::Css("table.sessions tbody tr"))
+                    .await
+                    .unwrap()
+                    .len(),
+                want,
+                "{count} sessions generated"
+            );
+        }
+    };
+
+    plan_series("Data Literacy", "3").await;
+    screenshot(&app, "05-series-planned").await;
+    wait_for(&app, "#publish-series")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&app, "#series-state", |t| t == "Published").await;
+    let sessions = text_of(&app, "table.sessions").await;
+    assert_eq!(
+        sessions.matches("Published").count(),
+        3,
+        "every session published: {sessions}"
+    );
+    assert!(sessions.contains("Data Literacy — Session 3"), "{sessions}");
+    screenshot(&app, "06-series-published").await;
+
+    // Teams refuses the next publish call.
+    let control = format!(
+        "{}/_sim/faults",
+        tenant.describe["graph_url"]
+            .as_str()
+            .expect("graph_url")
+            .trim_end_matches('/')
+    );
+    reqwest::Client::new()
+        .post(control)
+        .json(&serde_json::json!({
+            "method": "POST", "pathContains": "/publish", "times": 1,
+            "kind": {"type": "status", "status": 403, "code": "Forbidden",
+                     "message": "Publishing is turned off by policy."}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    plan_series("Office Hours", "2").await;
+    wait_for(&app, "#publish-series")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let banner = wait_for_text(&app, "#rolled-back", |t| {
+        t.contains("nothing of this series remains")
+    })
+    .await;
+    assert!(
+        banner.contains("Publishing is turned off by policy"),
+        "the cause is explained: {banner}"
+    );
+    wait_for_text(&app, "#series-state", |t| t == "Failed — rolled back").await;
+    screenshot(&app, "07-series-rolled-back").await;
+
+    wait_for(&app, "#tab-series").await.click().await.unwrap();
+    let list = wait_for_text(&app, "main table", |t| t.contains("Office Hours")).await;
+    assert!(
+        list.contains("Published") && list.contains("Failed — rolled back"),
+        "{list}"
+    );
     quit(app).await;
 }
