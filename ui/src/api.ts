@@ -125,6 +125,17 @@ export interface SeriesPlan {
   timeZone: string;
   attendeeEmails: boolean;
   sessions: PlannedSession[];
+  questions: Question[];
+}
+
+/** A registration question: custom (`text`, `answer`, `choices`) or predefined (`label`). */
+export interface Question {
+  kind: 'custom' | 'predefined';
+  text: string;
+  answer: 'text' | 'multilineText' | 'singleChoice' | 'multiChoice' | 'boolean';
+  choices: string[];
+  label: string;
+  required: boolean;
 }
 
 export type SeriesState =

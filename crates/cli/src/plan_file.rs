@@ -23,6 +23,15 @@
 //! title_suffix = "Kick-off"
 //! n = 7                              # optional: keeps a session's number (editing)
 //! canceled = false                   # optional: true cancels it (editing)
+//!
+//! [[questions]]                      # asked at registration, in every session
+//! text = "Which team are you in?"
+//! answer = "singleChoice"            # text, multilineText, singleChoice, multiChoice, boolean
+//! choices = ["Sales", "Support"]
+//! required = true
+//!
+//! [[questions]]
+//! label = "jobTitle"                 # a predefined question: jobTitle, organization, city, …
 //! ```
 //!
 //! `series show ID` prints a series in this format (with `id` and every session's `n`), so an
@@ -31,7 +40,7 @@
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 use webinar_desk_core::series::{
-    Audience, PlannedSession, Recurrence, SeriesPlan, Until, generate,
+    Audience, PlannedSession, Question, Recurrence, SeriesPlan, Until, generate,
 };
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +60,23 @@ pub struct PlanFile {
     pub recurrence: Option<RecurrenceFile>,
     #[serde(default)]
     pub sessions: Vec<SessionFile>,
+    #[serde(default)]
+    pub questions: Vec<QuestionFile>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub required: bool,
 }
 
 fn organization() -> String {
@@ -164,6 +190,26 @@ impl PlanFile {
             time_zone: self.time_zone,
             attendee_emails: self.attendee_emails,
             sessions,
+            questions: self
+                .questions
+                .into_iter()
+                .map(|q| match (q.label, q.text) {
+                    (Some(label), None) => Ok(Question::Predefined {
+                        label,
+                        required: q.required,
+                    }),
+                    (None, Some(text)) => Ok(Question::Custom {
+                        text,
+                        answer: q.answer.unwrap_or_else(|| "text".into()),
+                        choices: q.choices,
+                        required: q.required,
+                    }),
+                    _ => Err(
+                        "each question needs either text (custom) or label (predefined)"
+                            .to_string(),
+                    ),
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -180,6 +226,7 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
         attendee_emails: bool,
         co_organizers: &'a [String],
         sessions: Vec<SessionOut>,
+        questions: Vec<QuestionFile>,
     }
     #[derive(serde::Serialize)]
     struct SessionOut {
@@ -208,6 +255,31 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
                 start: s.start.format("%H:%M").to_string(),
                 duration_minutes: s.duration_minutes,
                 canceled: s.canceled,
+            })
+            .collect(),
+        questions: plan
+            .questions
+            .iter()
+            .map(|q| match q {
+                Question::Custom {
+                    text,
+                    answer,
+                    choices,
+                    required,
+                } => QuestionFile {
+                    text: Some(text.clone()),
+                    answer: Some(answer.clone()),
+                    choices: choices.clone(),
+                    label: None,
+                    required: *required,
+                },
+                Question::Predefined { label, required } => QuestionFile {
+                    text: None,
+                    answer: None,
+                    choices: Vec::new(),
+                    label: Some(label.clone()),
+                    required: *required,
+                },
             })
             .collect(),
     })

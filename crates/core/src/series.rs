@@ -67,6 +67,81 @@ pub struct PlannedSession {
     pub canceled: bool,
 }
 
+/// A registration question every session of the series asks (first and last name and e-mail
+/// are always asked by Teams).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// `answer` is `text`, `multilineText`, `singleChoice`, `multiChoice` or `boolean`;
+    /// `choices` for the two choice kinds.
+    Custom {
+        text: String,
+        answer: String,
+        choices: Vec<String>,
+        required: bool,
+    },
+    /// One of Teams' predefined questions, by label (`jobTitle`, `organization`, `city`, …).
+    Predefined { label: String, required: bool },
+}
+
+/// The answer kinds a custom question can have.
+pub const ANSWER_KINDS: &[&str] = &[
+    "text",
+    "multilineText",
+    "singleChoice",
+    "multiChoice",
+    "boolean",
+];
+/// Teams' predefined questions.
+pub const PREDEFINED_LABELS: &[&str] = &[
+    "street",
+    "city",
+    "state",
+    "postalCode",
+    "countryOrRegion",
+    "industry",
+    "jobTitle",
+    "organization",
+];
+
+impl Question {
+    /// The create body Graph takes.
+    pub fn to_graph(&self) -> crate::graph::types::NewQuestion {
+        use crate::graph::types::NewQuestion;
+        match self {
+            Question::Custom {
+                text,
+                answer,
+                choices,
+                required,
+            } => NewQuestion::Custom {
+                display_name: text.trim().to_string(),
+                is_required: *required,
+                answer_input_type: answer.clone(),
+                answer_choices: if answer.ends_with("Choice") {
+                    choices.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            Question::Predefined { label, required } => NewQuestion::Predefined {
+                label: label.clone(),
+                is_required: *required,
+            },
+        }
+    }
+
+    /// Whether a question Teams lists is this one (text or label; a lost create answer is
+    /// recognised this way, never created twice).
+    pub fn is(&self, q: &crate::graph::types::RegistrationQuestion) -> bool {
+        match self {
+            Question::Custom { text, .. } => {
+                q.label.is_none() && q.display_name.as_deref().map(str::trim) == Some(text.trim())
+            }
+            Question::Predefined { label, .. } => q.label.as_deref() == Some(label.as_str()),
+        }
+    }
+}
+
 /// A series as the organizer plans it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesPlan {
@@ -82,6 +157,8 @@ pub struct SeriesPlan {
     pub time_zone: String,
     pub attendee_emails: bool,
     pub sessions: Vec<PlannedSession>,
+    /// Asked at registration for every session; added before each session is published.
+    pub questions: Vec<Question>,
 }
 
 /// How sessions repeat.
@@ -319,6 +396,42 @@ pub fn validate(plan: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
             format!("A series can have at most {SESSIONS_MAX} sessions."),
         ));
     }
+    for (i, q) in plan.questions.iter().enumerate() {
+        let field = format!("questions[{i}]");
+        match q {
+            Question::Custom {
+                text,
+                answer,
+                choices,
+                ..
+            } => {
+                if text.trim().is_empty() {
+                    out.push(problem(&field, "Write the question."));
+                }
+                if !ANSWER_KINDS.contains(&answer.as_str()) {
+                    out.push(problem(
+                        &field,
+                        format!("'{answer}' is not an answer kind Teams offers."),
+                    ));
+                }
+                let real: Vec<&String> = choices.iter().filter(|c| !c.trim().is_empty()).collect();
+                if answer.ends_with("Choice") && real.len() < 2 {
+                    out.push(problem(&field, "Give at least two choices."));
+                }
+            }
+            Question::Predefined { label, .. } => {
+                if !PREDEFINED_LABELS.contains(&label.as_str()) {
+                    out.push(problem(
+                        &field,
+                        format!("'{label}' is not one of Teams' predefined questions."),
+                    ));
+                }
+            }
+        }
+        if plan.questions[..i].iter().any(|o| same_question(o, q)) {
+            out.push(problem(&field, "This question is asked twice."));
+        }
+    }
     let mut placed: Vec<(usize, Scheduled)> = Vec::new();
     for (i, s) in plan.sessions.iter().enumerate() {
         let field = |f: &str| format!("sessions[{i}].{f}");
@@ -412,6 +525,16 @@ pub fn validate_edit(before: &SeriesPlan, after: &SeriesPlan, now: DateTime<Utc>
         .collect()
 }
 
+fn same_question(a: &Question, b: &Question) -> bool {
+    match (a, b) {
+        (Question::Custom { text: x, .. }, Question::Custom { text: y, .. }) => {
+            x.trim().eq_ignore_ascii_case(y.trim())
+        }
+        (Question::Predefined { label: x, .. }, Question::Predefined { label: y, .. }) => x == y,
+        _ => false,
+    }
+}
+
 fn s_duration(plan: &SeriesPlan, i: usize) -> u32 {
     plan.sessions[i].duration_minutes
 }
@@ -435,6 +558,8 @@ pub struct SessionProgress {
     /// A create was sent and its answer was lost: look before creating again.
     pub create_unknown: bool,
     pub tagged: bool,
+    /// The series' registration questions were added.
+    pub questions: bool,
     pub published: bool,
     pub canceled: bool,
 }
@@ -469,6 +594,11 @@ pub enum Step {
         n: u32,
         webinar_id: Option<String>,
     },
+    /// Add the series' registration questions that the webinar does not ask yet.
+    Questions {
+        n: u32,
+        webinar_id: Option<String>,
+    },
     Publish {
         n: u32,
         webinar_id: Option<String>,
@@ -491,7 +621,7 @@ pub fn publish_steps(
     tz: Tz,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut ids: Vec<(u32, Option<String>, bool, bool)> = Vec::new();
+    let mut ids: Vec<(u32, Option<String>, bool, bool, bool)> = Vec::new();
     for s in &plan.sessions {
         let p = progress.iter().find(|p| p.n == s.n);
         // A canceled webinar is gone for good (cancel is permanent): never adopted again.
@@ -538,9 +668,10 @@ pub fn publish_steps(
                 }
             }
         };
-        ids.push((s.n, id, tagged, published));
+        let questions = published || p.is_some_and(|p| p.questions && p.webinar_id == id);
+        ids.push((s.n, id, tagged, questions, published));
     }
-    for (n, id, tagged, _) in &ids {
+    for (n, id, tagged, _, _) in &ids {
         match id {
             Some(_) if *tagged => {}
             _ => steps.push(Step::Tag {
@@ -549,7 +680,17 @@ pub fn publish_steps(
             }),
         }
     }
-    for (n, id, _, published) in &ids {
+    if !plan.questions.is_empty() {
+        for (n, id, _, questions, _) in &ids {
+            if !questions {
+                steps.push(Step::Questions {
+                    n: *n,
+                    webinar_id: id.clone(),
+                });
+            }
+        }
+    }
+    for (n, id, _, _, published) in &ids {
         if !published {
             steps.push(Step::Publish {
                 n: *n,
@@ -666,6 +807,7 @@ pub fn progress(entries: &[crate::store::JournalEntry]) -> Vec<SessionProgress> 
             ("create", Phase::Intent | Phase::Unknown) => p.create_unknown = true,
             ("create", Phase::Failed) => p.create_unknown = false,
             ("tag", Phase::Done) => p.tagged = true,
+            ("questions", Phase::Done) => p.questions = true,
             ("publish", Phase::Done) => p.published = true,
             ("cancel", Phase::Done) => {
                 *p = SessionProgress {
@@ -704,6 +846,7 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             attendee_emails: true,
             sessions,
+            questions: vec![],
         }
     }
 
@@ -930,6 +1073,81 @@ mod tests {
                     webinar_id: None
                 },
                 Step::MarkPublished,
+            ]
+        );
+    }
+
+    #[test]
+    fn questions_are_added_after_tagging_and_before_publishing_each_once() {
+        let mut p = plan(weekly(2));
+        p.questions = vec![
+            Question::Custom {
+                text: "Which team?".into(),
+                answer: "singleChoice".into(),
+                choices: vec!["Sales".into(), "Support".into()],
+                required: true,
+            },
+            Question::Predefined {
+                label: "jobTitle".into(),
+                required: false,
+            },
+        ];
+        let progress = [SessionProgress {
+            n: 1,
+            webinar_id: Some("w1".into()),
+            tagged: true,
+            questions: true,
+            ..SessionProgress::default()
+        }];
+        let steps = publish_steps(&p, &progress, &[], berlin());
+        assert_eq!(
+            steps,
+            [
+                Step::Create { n: 2 },
+                Step::Tag {
+                    n: 2,
+                    webinar_id: None
+                },
+                Step::Questions {
+                    n: 2,
+                    webinar_id: None
+                },
+                Step::Publish {
+                    n: 1,
+                    webinar_id: Some("w1".into())
+                },
+                Step::Publish {
+                    n: 2,
+                    webinar_id: None
+                },
+                Step::MarkPublished,
+            ]
+        );
+        assert!(
+            validate(&p, utc("2027-01-01T00:00:00Z")).is_empty(),
+            "{:?}",
+            validate(&p, utc("2027-01-01T00:00:00Z"))
+        );
+        p.questions.push(Question::Custom {
+            text: " which team? ".into(),
+            answer: "multiChoice".into(),
+            choices: vec!["Only one".into()],
+            required: false,
+        });
+        p.questions.push(Question::Predefined {
+            label: "shoeSize".into(),
+            required: false,
+        });
+        let messages: Vec<_> = validate(&p, utc("2027-01-01T00:00:00Z"))
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "questions[2]: Give at least two choices.",
+                "questions[2]: This question is asked twice.",
+                "questions[3]: 'shoeSize' is not one of Teams' predefined questions."
             ]
         );
     }

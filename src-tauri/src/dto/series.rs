@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use webinar_desk_core::desk::{RegistrantCount, SeriesDetail, SessionDetail};
 use webinar_desk_core::series::{
-    Audience, Change, EditOutcome, FieldChange, PlannedSession, Problem, PublishOutcome, Remaining,
-    SeriesPlan,
+    Audience, Change, EditOutcome, FieldChange, PlannedSession, Problem, PublishOutcome, Question,
+    Remaining, SeriesPlan,
 };
 use webinar_desk_core::store::{JournalEntry, SeriesState};
 
@@ -39,6 +39,72 @@ pub struct PlanDto {
     pub time_zone: String,
     pub attendee_emails: bool,
     pub sessions: Vec<SessionDto>,
+    #[serde(default)]
+    pub questions: Vec<QuestionDto>,
+}
+
+/// A registration question: `kind` is `custom` (with `text`, `answer`, `choices`) or
+/// `predefined` (with `label`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionDto {
+    pub kind: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub choices: Vec<String>,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl From<Question> for QuestionDto {
+    fn from(q: Question) -> Self {
+        match q {
+            Question::Custom {
+                text,
+                answer,
+                choices,
+                required,
+            } => Self {
+                kind: "custom".into(),
+                text,
+                answer,
+                choices,
+                label: String::new(),
+                required,
+            },
+            Question::Predefined { label, required } => Self {
+                kind: "predefined".into(),
+                text: String::new(),
+                answer: String::new(),
+                choices: Vec::new(),
+                label,
+                required,
+            },
+        }
+    }
+}
+
+impl From<QuestionDto> for Question {
+    fn from(q: QuestionDto) -> Self {
+        if q.kind == "predefined" {
+            Question::Predefined {
+                label: q.label,
+                required: q.required,
+            }
+        } else {
+            Question::Custom {
+                text: q.text,
+                answer: q.answer,
+                choices: q.choices,
+                required: q.required,
+            }
+        }
+    }
 }
 
 impl From<SeriesPlan> for PlanDto {
@@ -52,6 +118,7 @@ impl From<SeriesPlan> for PlanDto {
             time_zone: p.time_zone,
             attendee_emails: p.attendee_emails,
             sessions: p.sessions.into_iter().map(Into::into).collect(),
+            questions: p.questions.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -128,6 +195,7 @@ impl PlanDto {
             time_zone: self.time_zone,
             attendee_emails: self.attendee_emails,
             sessions,
+            questions: self.questions.into_iter().map(Into::into).collect(),
         })
     }
 }

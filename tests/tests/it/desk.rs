@@ -228,6 +228,7 @@ async fn opening_the_app_finishes_a_publish_a_crash_cut_short() {
             1,
         )
         .unwrap(),
+        questions: vec![],
     };
     assert!(
         first

@@ -31,6 +31,7 @@ fn plan(id: &str, sessions: u32) -> SeriesPlan {
             1,
         )
         .unwrap(),
+        questions: vec![],
     }
 }
 
@@ -304,4 +305,84 @@ async fn an_invalid_plan_sends_nothing() {
     assert!(err.to_string().contains("overlaps"), "{err}");
     assert_eq!(sim.graph_stats().writes, before);
     assert!(store.journal_of_series("bad").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn registration_questions_are_asked_in_every_session_never_twice() {
+    use webinar_desk_core::series::Question;
+    let sim = start_tenant(50).await;
+    let store = Store::open_in_memory().unwrap();
+    let mut p = plan("qs", 2);
+    p.questions = vec![
+        Question::Custom {
+            text: "Which team are you in?".into(),
+            answer: "singleChoice".into(),
+            choices: vec!["Sales".into(), "Support".into()],
+            required: true,
+        },
+        Question::Predefined {
+            label: "jobTitle".into(),
+            required: false,
+        },
+    ];
+    store.save_series(&p, Utc::now()).unwrap();
+    assert_eq!(
+        store.series("qs").unwrap().unwrap().0.questions,
+        p.questions
+    );
+    // The first question's create is processed but its answer is lost.
+    sim.inject_graph_fault(
+        GraphFault::new(
+            "registrationConfiguration/questions",
+            FaultKind::LostResponse,
+        )
+        .on(Method::POST),
+    );
+    let outcome = publish(&sim, &store, "qs").await;
+    assert!(
+        matches!(outcome, PublishOutcome::Published { .. }),
+        "{outcome:?}"
+    );
+    for w in in_teams(&sim, &p) {
+        let asked: Vec<String> = w.questions.iter().map(|q| format!("{q:?}")).collect();
+        assert_eq!(asked.len(), 2, "two questions, none twice: {asked:#?}");
+        assert!(asked.iter().any(|q| q.contains("Which team are you in?")));
+        assert!(asked.iter().any(|q| q.contains("jobTitle")));
+    }
+    let journal = store.journal_of_series("qs").unwrap();
+    assert!(
+        journal
+            .iter()
+            .any(|e| e.action == "question" && e.phase == Phase::Unknown),
+        "the lost answer is journalled"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_question_rolls_the_series_back() {
+    use webinar_desk_core::series::Question;
+    let sim = start_tenant(50).await;
+    let store = Store::open_in_memory().unwrap();
+    let mut p = plan("qr", 2);
+    p.questions = vec![Question::Predefined {
+        label: "city".into(),
+        required: true,
+    }];
+    store.save_series(&p, Utc::now()).unwrap();
+    sim.inject_graph_fault(
+        GraphFault::status(
+            "registrationConfiguration/questions",
+            400,
+            "BadRequest",
+            "No.",
+        )
+        .on(Method::POST)
+        .skip(1),
+    );
+    let outcome = publish(&sim, &store, "qr").await;
+    assert!(
+        matches!(outcome, PublishOutcome::RolledBack { .. }),
+        "{outcome:?}"
+    );
+    assert!(in_teams(&sim, &p).iter().all(|w| w.status == "canceled"));
 }

@@ -33,6 +33,7 @@ fn plan(id: &str, sessions: u32) -> SeriesPlan {
             1,
         )
         .unwrap(),
+        questions: vec![],
     }
 }
 

@@ -87,8 +87,21 @@ export function blankPlan(timeZone: string): SeriesPlan {
     timeZone,
     attendeeEmails: true,
     sessions: [],
+    questions: [],
   };
 }
+
+/** Teams' predefined registration questions, with plain names. */
+export const PREDEFINED_QUESTIONS: [string, string][] = [
+  ['jobTitle', 'Job title'],
+  ['organization', 'Organization'],
+  ['industry', 'Industry'],
+  ['city', 'City'],
+  ['state', 'State or province'],
+  ['countryOrRegion', 'Country or region'],
+  ['postalCode', 'Postal code'],
+  ['street', 'Street'],
+];
 
 /** The zones matching a search: by IANA name, city, or Windows name, at most `limit`. */
 export function searchZones<T extends { iana: string; windows: string }>(zones: T[], query: string, limit = 50): T[] {

@@ -294,6 +294,7 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             attendee_emails: true,
             sessions: vec![session(1, 2), session(2, 9), session(3, 16)],
+            questions: vec![],
         }
     }
 

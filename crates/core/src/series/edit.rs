@@ -400,6 +400,8 @@ impl Publisher<'_> {
                 .and_then(|s| s.is_attendee_email_notification_enabled)
                 .unwrap_or(true),
             sessions,
+            // The grouped webinars keep the questions they ask in Teams.
+            questions: Vec::new(),
         };
         // Grouping writes only tags; Teams keeps every webinar as it is. The series is saved
         // as published straight away, so a crash never turns the grouping into an edit.

@@ -358,6 +358,14 @@ impl Publisher<'_> {
                         Outcome::Failed(cause) => return Ok(Run::Failed(cause)),
                     }
                 }
+                Step::Questions { n, webinar_id } => {
+                    let id = id_of(n, &webinar_id, created).expect("questions after create");
+                    match self.add_questions(plan, n, &id).await? {
+                        Outcome::Done => {}
+                        Outcome::Unknown => return Ok(Run::Reconcile),
+                        Outcome::Failed(cause) => return Ok(Run::Failed(cause)),
+                    }
+                }
                 Step::MarkPublished => return Ok(Run::Finished),
                 Step::Cancel { .. } => unreachable!("publish plans do not cancel"),
             }
@@ -461,6 +469,56 @@ impl Publisher<'_> {
         let e = self.entry(series, n, "cancel", Phase::Done);
         self.outcome(e, &result, Some(webinar_id))?;
         Ok(result.map_err(|e| e.to_string()))
+    }
+}
+
+impl Publisher<'_> {
+    /// Adds the series' questions the webinar does not ask yet: Teams is listed first, so a
+    /// question whose create answer was lost is found, never asked twice.
+    async fn add_questions(
+        &self,
+        plan: &SeriesPlan,
+        n: u32,
+        webinar_id: &str,
+    ) -> Result<Outcome, StoreError> {
+        let series = plan.id.as_str();
+        let mut intent = self.entry(series, Some(n), "questions", Phase::Intent);
+        intent.target = Some(webinar_id.to_string());
+        self.log(intent, None)?;
+        let listed = self.graph.registration_questions(webinar_id).await;
+        let existing = match listed {
+            Ok(list) => list,
+            Err(e) => {
+                let e2 = self.entry(series, Some(n), "questions", Phase::Done);
+                return self.outcome(e2, &Err::<(), _>(e), Some(webinar_id));
+            }
+        };
+        for q in plan
+            .questions
+            .iter()
+            .filter(|q| !existing.iter().any(|e| q.is(e)))
+        {
+            let mut ask = self.entry(series, Some(n), "question", Phase::Intent);
+            ask.target = Some(webinar_id.to_string());
+            ask.message = Some(match q {
+                super::Question::Custom { text, .. } => text.clone(),
+                super::Question::Predefined { label, .. } => label.clone(),
+            });
+            let message = ask.message.clone();
+            self.log(ask, None)?;
+            let result = self
+                .graph
+                .create_registration_question(webinar_id, &q.to_graph())
+                .await;
+            let mut done = self.entry(series, Some(n), "question", Phase::Done);
+            done.message = message;
+            match self.outcome(done, &result, Some(webinar_id))? {
+                Outcome::Done => {}
+                other => return Ok(other),
+            }
+        }
+        let done = self.entry(series, Some(n), "questions", Phase::Done);
+        self.outcome(done, &Ok::<(), GraphError>(()), Some(webinar_id))
     }
 }
 

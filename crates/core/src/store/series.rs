@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_time};
-use crate::series::{Audience, PlannedSession, Projection, SeriesPlan};
+use crate::series::{Audience, PlannedSession, Projection, Question, SeriesPlan};
 
 /// Where a series stands with Teams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +276,37 @@ fn write_series(
                 ],
             )?;
         }
+        tx.execute(
+            "DELETE FROM series_questions WHERE series_id = ?1",
+            params![plan.id],
+        )?;
+        for (i, q) in plan.questions.iter().enumerate() {
+            let (kind, text, answer, choices, required) = match q {
+                Question::Custom {
+                    text,
+                    answer,
+                    choices,
+                    required,
+                } => ("custom", text, Some(answer), choices.as_slice(), required),
+                Question::Predefined { label, required } => {
+                    ("predefined", label, None, &[][..], required)
+                }
+            };
+            tx.execute(
+                "INSERT INTO series_questions (series_id, position, kind, text, answer, choices,
+                                               required)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    plan.id,
+                    i,
+                    kind,
+                    text,
+                    answer,
+                    serde_json::to_string(choices).expect("strings serialize"),
+                    required,
+                ],
+            )?;
+        }
     }
     Ok(())
 }
@@ -336,6 +367,37 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut stmt = conn.prepare(
+            "SELECT kind, text, answer, choices, required FROM series_questions
+             WHERE series_id = ?1 ORDER BY position",
+        )?;
+        let questions = stmt
+            .query_map(params![id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            })?
+            .map(|row| {
+                let (kind, text, answer, choices, required) = row?;
+                Ok(match kind.as_str() {
+                    "predefined" => Question::Predefined {
+                        label: text,
+                        required,
+                    },
+                    _ => Question::Custom {
+                        text,
+                        answer: answer.unwrap_or_else(|| "text".into()),
+                        choices: serde_json::from_str(&choices)
+                            .map_err(|_| StoreError::Corrupt("question choices".into()))?,
+                        required,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let plan = SeriesPlan {
             id: id.to_string(),
             title,
@@ -349,6 +411,7 @@ impl Store {
             time_zone,
             attendee_emails,
             sessions,
+            questions,
         };
         Ok(Some((plan, SeriesState::parse(&state)?)))
     }
@@ -501,6 +564,7 @@ mod tests {
                 1,
             )
             .unwrap(),
+            questions: vec![],
         }
     }
 
