@@ -404,3 +404,87 @@ count = 2
         .unwrap();
     assert_eq!(adopted, 1);
 }
+
+/// A script edits a published series through the plan file `series show` prints, previews and
+/// pushes it, then cancels the series — first told the registrant count, then with `--yes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_edit_and_cancel_a_series_from_a_script() {
+    let sim = start_tenant(50).await;
+    let cli = signed_in_cli(&sim).await;
+    let first = (chrono::Utc::now() + chrono::Duration::days(10))
+        .date_naive()
+        .format("%Y-%m-%d");
+    let plan = cli.scratch.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "title = \"Scripted course\"\ntime_zone = \"Europe/London\"\n[recurrence]\nfirst = \"{first}\"\nstart = \"09:30\"\nduration_minutes = 60\nevery_weeks = 1\ncount = 2\n[[questions]]\nlabel = \"organization\"\n"
+        ),
+    )
+    .unwrap();
+    let created = cli
+        .run(&["series", "create", "--plan", plan.to_str().unwrap()])
+        .await;
+    let id = text(&created.stdout).trim().to_string();
+    let published = cli.run(&["series", "publish", &id]).await;
+    assert!(published.status.success(), "{}", text(&published.stderr));
+
+    let shown = cli.run(&["series", "show", &id]).await;
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("# state: published"), "{shown}");
+    assert!(shown.contains("label = \"organization\""), "{shown}");
+    let edited = shown.replacen("start = \"09:30\"", "start = \"13:00\"", 1);
+    let edit_file = cli.scratch.path().join("edit.toml");
+    std::fs::write(&edit_file, &edited).unwrap();
+    let preview = cli
+        .run(&["series", "preview", "--plan", edit_file.to_str().unwrap()])
+        .await;
+    let preview_text = text(&preview.stdout);
+    assert!(
+        preview_text.contains("session 1: Start moved from")
+            && preview_text.contains("13:00 (Europe/London)")
+            && preview_text.contains("session 2: no change"),
+        "{preview_text}{}",
+        text(&preview.stderr)
+    );
+    let pushed = cli
+        .run(&["series", "edit", "--plan", edit_file.to_str().unwrap()])
+        .await;
+    assert!(
+        pushed.status.success(),
+        "{}{}",
+        text(&pushed.stdout),
+        text(&pushed.stderr)
+    );
+    assert!(text(&pushed.stdout).contains("session 1: updated"));
+    let moved = sim
+        .webinars()
+        .into_iter()
+        .find(|w| w.external_ids.contains(&format!("{id}:1")))
+        .unwrap();
+    assert_eq!(moved.start.format("%H:%M").to_string(), "13:00");
+
+    let asked = cli.run(&["series", "cancel", &id]).await;
+    assert_eq!(asked.status.code(), Some(2), "{}", text(&asked.stderr));
+    assert!(
+        text(&asked.stdout).contains("tells 0 registered people"),
+        "{}",
+        text(&asked.stdout)
+    );
+    assert!(
+        sim.webinars()
+            .iter()
+            .filter(|w| w.display_name.starts_with("Scripted course"))
+            .all(|w| w.status == "published"),
+        "nothing canceled without --yes"
+    );
+    let canceled = cli.run(&["series", "cancel", &id, "--yes"]).await;
+    assert!(canceled.status.success(), "{}", text(&canceled.stderr));
+    assert!(text(&canceled.stdout).contains("is now canceled"));
+    assert!(
+        sim.webinars()
+            .iter()
+            .filter(|w| w.display_name.starts_with("Scripted course"))
+            .all(|w| w.status == "canceled")
+    );
+}

@@ -203,7 +203,7 @@ async fn settings_are_validated_saved_and_picked_up() {
 }
 
 #[tokio::test]
-async fn opening_the_app_finishes_a_publish_a_crash_cut_short() {
+async fn opening_the_app_finishes_a_publish_or_an_edit_a_crash_cut_short() {
     use webinar_desk_core::series::{Audience, Recurrence, SeriesPlan, Until, generate};
     use webinar_desk_core::store::{JournalEntry, Phase, SeriesState, Store};
 
@@ -265,7 +265,7 @@ async fn opening_the_app_finishes_a_publish_a_crash_cut_short() {
         )
         .unwrap();
 
-    let reopened = desk(&home, &sim, keychain);
+    let reopened = desk(&home, &sim, keychain.clone());
     assert_eq!(reopened.start().await.connection, Connection::Online);
     let list = reopened.series_list().await.unwrap();
     assert_eq!(list[0].1, SeriesState::Published);
@@ -276,4 +276,64 @@ async fn opening_the_app_finishes_a_publish_a_crash_cut_short() {
         .collect();
     assert_eq!(live.len(), 2);
     assert!(live.iter().all(|w| w.time_zone == "Eastern Standard Time"));
+    let detail = reopened.series_detail("crashed").await.unwrap();
+    assert!(
+        detail
+            .sessions
+            .iter()
+            .all(|s| s.published && s.webinar_id.is_some() && !s.pending_changes),
+        "{:?}",
+        detail.sessions
+    );
+
+    // Now the process dies right after saving an edit, before sending it.
+    drop(reopened);
+    let mut moved = plan.clone();
+    moved.sessions[1].start = chrono::NaiveTime::from_hms_opt(16, 45, 0).unwrap();
+    Store::open(&db)
+        .unwrap()
+        .save_series_edit(
+            &moved,
+            &JournalEntry {
+                seq: None,
+                operation_id: "edit-before-the-crash".into(),
+                series_id: Some("crashed".into()),
+                n: None,
+                action: "edit".into(),
+                target: None,
+                phase: Phase::Intent,
+                at: chrono::Utc::now(),
+                actor: "megan".into(),
+                client_request_id: None,
+                request_id: None,
+                status: None,
+                error_class: None,
+                message: None,
+            },
+            SeriesState::Updating,
+        )
+        .unwrap();
+    let reopened = desk(&home, &sim, keychain);
+    reopened.start().await;
+    let detail = reopened.series_detail("crashed").await.unwrap();
+    assert_eq!(detail.state, SeriesState::Published);
+    assert!(detail.sessions.iter().all(|s| !s.pending_changes));
+    let second = sim
+        .webinars()
+        .into_iter()
+        .find(|w| w.external_ids.contains(&"crashed:2".to_string()))
+        .unwrap();
+    assert_eq!(second.start.format("%H:%M").to_string(), "16:45");
+
+    // A series only planned is deleted locally without asking Teams anything.
+    let mut draft = plan.clone();
+    draft.id = "draft".into();
+    reopened
+        .save_series(&draft, chrono::Utc::now())
+        .await
+        .unwrap();
+    let reads = sim.graph_stats().reads;
+    assert!(reopened.delete_series("draft").await.unwrap().is_empty());
+    assert_eq!(sim.graph_stats().reads, reads);
+    assert_eq!(reopened.series_list().await.unwrap().len(), 1);
 }
