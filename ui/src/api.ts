@@ -126,6 +126,14 @@ export interface SeriesPlan {
   attendeeEmails: boolean;
   sessions: PlannedSession[];
   questions: Question[];
+  registration: RegistrationSettings;
+}
+
+/** Capacity (null: Teams' default), manual approval and waitlist (both need Teams Premium). */
+export interface RegistrationSettings {
+  capacity: number | null;
+  manualApproval: boolean;
+  waitlist: boolean;
 }
 
 /** A registration question: custom (`text`, `answer`, `choices`) or predefined (`label`). */

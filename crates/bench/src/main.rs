@@ -235,6 +235,7 @@ async fn publish_series(scale: f64) -> String {
             )
             .unwrap(),
             questions: vec![],
+            registration: Default::default(),
         };
         store.save_series(&plan, chrono::Utc::now()).unwrap();
         let before = sim.graph_stats();

@@ -32,6 +32,11 @@
 //!
 //! [[questions]]
 //! label = "jobTitle"                 # a predefined question: jobTitle, organization, city, …
+//!
+//! [registration]                     # optional; Teams' defaults otherwise
+//! capacity = 200
+//! manual_approval = false            # approval and waitlist need Teams Premium
+//! waitlist = false                   # needs a capacity
 //! ```
 //!
 //! `series show ID` prints a series in this format (with `id` and every session's `n`), so an
@@ -40,7 +45,8 @@
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 use webinar_desk_core::series::{
-    Audience, PlannedSession, Question, Recurrence, SeriesPlan, Until, generate,
+    Audience, PlannedSession, Question, Recurrence, RegistrationSettings, SeriesPlan, Until,
+    generate,
 };
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +68,19 @@ pub struct PlanFile {
     pub sessions: Vec<SessionFile>,
     #[serde(default)]
     pub questions: Vec<QuestionFile>,
+    #[serde(default)]
+    pub registration: RegistrationFile,
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub manual_approval: bool,
+    #[serde(default)]
+    pub waitlist: bool,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -210,6 +229,11 @@ impl PlanFile {
                     ),
                 })
                 .collect::<Result<_, _>>()?,
+            registration: RegistrationSettings {
+                capacity: self.registration.capacity,
+                manual_approval: self.registration.manual_approval,
+                waitlist: self.registration.waitlist,
+            },
         })
     }
 }
@@ -227,6 +251,7 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
         co_organizers: &'a [String],
         sessions: Vec<SessionOut>,
         questions: Vec<QuestionFile>,
+        registration: RegistrationFile,
     }
     #[derive(serde::Serialize)]
     struct SessionOut {
@@ -282,6 +307,11 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
                 },
             })
             .collect(),
+        registration: RegistrationFile {
+            capacity: plan.registration.capacity,
+            manual_approval: plan.registration.manual_approval,
+            waitlist: plan.registration.waitlist,
+        },
     })
     .expect("plain data serializes to TOML")
 }

@@ -35,8 +35,8 @@ pub use pacing::{Class, Limits, Pacer};
 pub use retry::RetryPolicy;
 use types::{
     AttendanceRecord, AttendanceReport, ErrorBody, NewQuestion, NewRegistration, NewWebinar, Page,
-    Registration, RegistrationConfiguration, RegistrationQuestion, VirtualEventSession,
-    VirtualEventWebinar, WebinarPatch,
+    Registration, RegistrationConfiguration, RegistrationQuestion, RegistrationSettingsPatch,
+    VirtualEventSession, VirtualEventWebinar, WebinarPatch,
 };
 
 /// The webinar roles `getByUserRole` accepts.
@@ -290,6 +290,22 @@ impl GraphClient {
         let url = self.webinar_url(Endpoint::V1, webinar_id, "/registrationConfiguration");
         self.get_json("webinars.registrationConfiguration.get", url)
             .await
+    }
+
+    /// `PATCH …/webinars/{id}/registrationConfiguration` (capacity, approval, waitlist).
+    pub async fn update_registration_configuration(
+        &self,
+        webinar_id: &str,
+        patch: &RegistrationSettingsPatch,
+    ) -> Result<RegistrationConfiguration, GraphError> {
+        let url = self.webinar_url(Endpoint::V1, webinar_id, "/registrationConfiguration");
+        self.send_json(
+            "webinars.registrationConfiguration.update",
+            Method::PATCH,
+            url,
+            Some(patch),
+        )
+        .await
     }
 
     /// `GET …/registrationConfiguration/questions`, every page.

@@ -142,6 +142,35 @@ impl Question {
     }
 }
 
+/// Registration settings every session gets. Graph documents only reading them (setting them
+/// is UNCONFIRMED); approval and a waitlist need Teams Premium for the organizer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistrationSettings {
+    /// At most this many registrations; `None` leaves Teams' default.
+    pub capacity: Option<u32>,
+    pub manual_approval: bool,
+    pub waitlist: bool,
+}
+
+/// Teams' largest webinar audience, as the simulated tenant assumes it (1,000 without an
+/// add-on).
+pub const CAPACITY_MAX: u32 = 1000;
+
+impl RegistrationSettings {
+    /// Whether publishing needs to set anything (Teams' defaults are left alone).
+    pub fn is_default(&self) -> bool {
+        *self == RegistrationSettings::default()
+    }
+
+    pub fn to_graph(self) -> crate::graph::types::RegistrationSettingsPatch {
+        crate::graph::types::RegistrationSettingsPatch {
+            capacity: self.capacity.map(i64::from),
+            is_manual_approval_enabled: self.manual_approval.then_some(true),
+            is_waitlist_enabled: self.waitlist.then_some(true),
+        }
+    }
+}
+
 /// A series as the organizer plans it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesPlan {
@@ -159,6 +188,7 @@ pub struct SeriesPlan {
     pub sessions: Vec<PlannedSession>,
     /// Asked at registration for every session; added before each session is published.
     pub questions: Vec<Question>,
+    pub registration: RegistrationSettings,
 }
 
 /// How sessions repeat.
@@ -432,6 +462,19 @@ pub fn validate(plan: &SeriesPlan, now: DateTime<Utc>) -> Vec<Problem> {
             out.push(problem(&field, "This question is asked twice."));
         }
     }
+    let r = plan.registration;
+    if r.capacity.is_some_and(|c| c == 0 || c > CAPACITY_MAX) {
+        out.push(problem(
+            "registration.capacity",
+            format!("Capacity must be 1 to {CAPACITY_MAX} people."),
+        ));
+    }
+    if r.waitlist && r.capacity.is_none() {
+        out.push(problem(
+            "registration.waitlist",
+            "A waitlist needs a capacity: people wait once it is reached.",
+        ));
+    }
     let mut placed: Vec<(usize, Scheduled)> = Vec::new();
     for (i, s) in plan.sessions.iter().enumerate() {
         let field = |f: &str| format!("sessions[{i}].{f}");
@@ -560,6 +603,8 @@ pub struct SessionProgress {
     pub tagged: bool,
     /// The series' registration questions were added.
     pub questions: bool,
+    /// The series' registration settings were set.
+    pub settings: bool,
     pub published: bool,
     pub canceled: bool,
 }
@@ -599,6 +644,11 @@ pub enum Step {
         n: u32,
         webinar_id: Option<String>,
     },
+    /// Set the series' registration settings (capacity, approval, waitlist).
+    Settings {
+        n: u32,
+        webinar_id: Option<String>,
+    },
     Publish {
         n: u32,
         webinar_id: Option<String>,
@@ -621,7 +671,7 @@ pub fn publish_steps(
     tz: Tz,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut ids: Vec<(u32, Option<String>, bool, bool, bool)> = Vec::new();
+    let mut ids: Vec<(u32, Option<String>, bool, bool, bool, bool)> = Vec::new();
     for s in &plan.sessions {
         let p = progress.iter().find(|p| p.n == s.n);
         // A canceled webinar is gone for good (cancel is permanent): never adopted again.
@@ -669,9 +719,10 @@ pub fn publish_steps(
             }
         };
         let questions = published || p.is_some_and(|p| p.questions && p.webinar_id == id);
-        ids.push((s.n, id, tagged, questions, published));
+        let settings = published || p.is_some_and(|p| p.settings && p.webinar_id == id);
+        ids.push((s.n, id, tagged, questions, settings, published));
     }
-    for (n, id, tagged, _, _) in &ids {
+    for (n, id, tagged, _, _, _) in &ids {
         match id {
             Some(_) if *tagged => {}
             _ => steps.push(Step::Tag {
@@ -681,7 +732,7 @@ pub fn publish_steps(
         }
     }
     if !plan.questions.is_empty() {
-        for (n, id, _, questions, _) in &ids {
+        for (n, id, _, questions, _, _) in &ids {
             if !questions {
                 steps.push(Step::Questions {
                     n: *n,
@@ -690,7 +741,17 @@ pub fn publish_steps(
             }
         }
     }
-    for (n, id, _, _, published) in &ids {
+    if !plan.registration.is_default() {
+        for (n, id, _, _, settings, _) in &ids {
+            if !settings {
+                steps.push(Step::Settings {
+                    n: *n,
+                    webinar_id: id.clone(),
+                });
+            }
+        }
+    }
+    for (n, id, _, _, _, published) in &ids {
         if !published {
             steps.push(Step::Publish {
                 n: *n,
@@ -808,6 +869,7 @@ pub fn progress(entries: &[crate::store::JournalEntry]) -> Vec<SessionProgress> 
             ("create", Phase::Failed) => p.create_unknown = false,
             ("tag", Phase::Done) => p.tagged = true,
             ("questions", Phase::Done) => p.questions = true,
+            ("settings", Phase::Done) => p.settings = true,
             ("publish", Phase::Done) => p.published = true,
             ("cancel", Phase::Done) => {
                 *p = SessionProgress {
@@ -847,6 +909,7 @@ mod tests {
             attendee_emails: true,
             sessions,
             questions: vec![],
+            registration: Default::default(),
         }
     }
 

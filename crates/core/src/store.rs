@@ -24,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0001_webinars.sql"),
     include_str!("store/0002_series.sql"),
     include_str!("store/0003_series_changes.sql"),
-    include_str!("store/0004_series_questions.sql"),
+    include_str!("store/0004_series_registration.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

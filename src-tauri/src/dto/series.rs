@@ -41,6 +41,19 @@ pub struct PlanDto {
     pub sessions: Vec<SessionDto>,
     #[serde(default)]
     pub questions: Vec<QuestionDto>,
+    #[serde(default)]
+    pub registration: RegistrationDto,
+}
+
+/// Registration settings; `capacity` null leaves Teams' default.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationDto {
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub manual_approval: bool,
+    #[serde(default)]
+    pub waitlist: bool,
 }
 
 /// A registration question: `kind` is `custom` (with `text`, `answer`, `choices`) or
@@ -119,6 +132,11 @@ impl From<SeriesPlan> for PlanDto {
             attendee_emails: p.attendee_emails,
             sessions: p.sessions.into_iter().map(Into::into).collect(),
             questions: p.questions.into_iter().map(Into::into).collect(),
+            registration: RegistrationDto {
+                capacity: p.registration.capacity,
+                manual_approval: p.registration.manual_approval,
+                waitlist: p.registration.waitlist,
+            },
         }
     }
 }
@@ -196,6 +214,11 @@ impl PlanDto {
             attendee_emails: self.attendee_emails,
             sessions,
             questions: self.questions.into_iter().map(Into::into).collect(),
+            registration: webinar_desk_core::series::RegistrationSettings {
+                capacity: self.registration.capacity,
+                manual_approval: self.registration.manual_approval,
+                waitlist: self.registration.waitlist,
+            },
         })
     }
 }

@@ -321,6 +321,25 @@ async fn every_route_and_every_body_we_send_fits_the_schema() {
     let questions = client.registration_questions(&id).await.unwrap();
     assert_eq!(questions.len(), 2);
 
+    let settings = webinar_desk_core::graph::types::RegistrationSettingsPatch {
+        capacity: Some(300),
+        is_manual_approval_enabled: None,
+        is_waitlist_enabled: Some(true),
+    };
+    check(
+        "virtualEventWebinarRegistrationConfiguration",
+        &serde_json::to_value(&settings).unwrap(),
+        "registration settings body",
+    );
+    let set = client
+        .update_registration_configuration(&id, &settings)
+        .await
+        .expect("200");
+    assert_eq!(
+        (set.capacity, set.is_waitlist_enabled),
+        (Some(300), Some(true))
+    );
+
     client.publish_webinar(&id).await.expect("204");
     assert_eq!(
         client.webinar(&id).await.unwrap().status.as_deref(),

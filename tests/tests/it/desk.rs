@@ -229,6 +229,7 @@ async fn opening_the_app_finishes_a_publish_or_an_edit_a_crash_cut_short() {
         )
         .unwrap(),
         questions: vec![],
+        registration: Default::default(),
     };
     assert!(
         first

@@ -32,6 +32,7 @@ fn plan(id: &str, sessions: u32) -> SeriesPlan {
         )
         .unwrap(),
         questions: vec![],
+        registration: Default::default(),
     }
 }
 
@@ -385,4 +386,53 @@ async fn a_refused_question_rolls_the_series_back() {
         "{outcome:?}"
     );
     assert!(in_teams(&sim, &p).iter().all(|w| w.status == "canceled"));
+}
+
+#[tokio::test]
+async fn registration_settings_are_set_and_a_premium_refusal_is_explained() {
+    use webinar_desk_core::series::RegistrationSettings;
+    let sim = start_tenant(50).await;
+    let store = Store::open_in_memory().unwrap();
+    let mut p = plan("cap", 2);
+    p.registration = RegistrationSettings {
+        capacity: Some(150),
+        manual_approval: false,
+        waitlist: true,
+    };
+    store.save_series(&p, Utc::now()).unwrap();
+    assert_eq!(
+        store.series("cap").unwrap().unwrap().0.registration,
+        p.registration
+    );
+    let outcome = publish(&sim, &store, "cap").await;
+    assert!(
+        matches!(outcome, PublishOutcome::Published { .. }),
+        "{outcome:?}"
+    );
+    for w in in_teams(&sim, &p) {
+        assert_eq!(w.registration.capacity, Some(150));
+        assert!(w.registration.waitlist && !w.registration.manual_approval);
+    }
+
+    // Lee has no Teams Premium: manual approval is refused, and the series rolled back.
+    let mut q = plan("approval", 2);
+    q.registration.manual_approval = true;
+    store.save_series(&q, Utc::now()).unwrap();
+    let (graph, _) = graph_client(&sim, "nopremium");
+    let clock = Utc::now;
+    let outcome = Publisher {
+        graph: &graph,
+        store: &store,
+        actor: "lee.gu@contoso-demo.onmicrosoft.com",
+        operation_id: "op".into(),
+        clock: &clock,
+    }
+    .publish("approval")
+    .await
+    .unwrap();
+    let PublishOutcome::RolledBack { cause } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(cause.contains("Teams Premium"), "{cause}");
+    assert!(in_teams(&sim, &q).iter().all(|w| w.status == "canceled"));
 }

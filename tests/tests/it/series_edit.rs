@@ -34,6 +34,7 @@ fn plan(id: &str, sessions: u32) -> SeriesPlan {
         )
         .unwrap(),
         questions: vec![],
+        registration: Default::default(),
     }
 }
 

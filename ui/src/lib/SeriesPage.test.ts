@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 const plan = {
-  id: 's1', title: 'Data Literacy', descriptionHtml: '', audience: 'organization', coOrganizers: [], timeZone: 'Europe/Berlin', attendeeEmails: true, questions: [],
+  id: 's1', title: 'Data Literacy', descriptionHtml: '', audience: 'organization', coOrganizers: [], timeZone: 'Europe/Berlin', attendeeEmails: true, questions: [], registration: { capacity: null, manualApproval: false, waitlist: false },
   sessions: [1, 2].map((n) => ({ n, titleSuffix: `Session ${n}`, date: `2027-03-0${n + 1}`, start: '14:00', durationMinutes: 60, canceled: false })),
 };
 const session = (n: number, extra = {}) => ({ n, webinarId: `w${n}@t`, created: true, tagged: false, published: false, canceledInTeams: false, pendingChanges: false, ...extra });

@@ -88,6 +88,7 @@ export function blankPlan(timeZone: string): SeriesPlan {
     attendeeEmails: true,
     sessions: [],
     questions: [],
+    registration: { capacity: null, manualApproval: false, waitlist: false },
   };
 }
 

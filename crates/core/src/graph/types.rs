@@ -152,6 +152,20 @@ pub struct RegistrationConfiguration {
     pub registration_web_url: Option<String>,
 }
 
+/// A PATCH of a webinar's registration settings; only the fields set are sent. Graph documents
+/// only reading these (graph-api.md §1.5: setting them is UNCONFIRMED); approval and waitlist
+/// need Teams Premium.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationSettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_manual_approval_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_waitlist_enabled: Option<bool>,
+}
+
 /// A registration question as Graph returns it: custom or predefined, told apart by
 /// `@odata.type`; a type we do not know is kept with what it shares.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -295,6 +295,7 @@ mod tests {
             attendee_emails: true,
             sessions: vec![session(1, 2), session(2, 9), session(3, 16)],
             questions: vec![],
+            registration: Default::default(),
         }
     }
 

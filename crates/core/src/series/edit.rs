@@ -400,8 +400,9 @@ impl Publisher<'_> {
                 .and_then(|s| s.is_attendee_email_notification_enabled)
                 .unwrap_or(true),
             sessions,
-            // The grouped webinars keep the questions they ask in Teams.
+            // The grouped webinars keep the questions and settings they have in Teams.
             questions: Vec::new(),
+            registration: Default::default(),
         };
         // Grouping writes only tags; Teams keeps every webinar as it is. The series is saved
         // as published straight away, so a crash never turns the grouping into an edit.

@@ -366,6 +366,22 @@ impl Publisher<'_> {
                         Outcome::Failed(cause) => return Ok(Run::Failed(cause)),
                     }
                 }
+                Step::Settings { n, webinar_id } => {
+                    let id = id_of(n, &webinar_id, created).expect("settings after create");
+                    let mut intent = self.entry(series, Some(n), "settings", Phase::Intent);
+                    intent.target = Some(id.clone());
+                    self.log(intent, None)?;
+                    let result = self
+                        .graph
+                        .update_registration_configuration(&id, &plan.registration.to_graph())
+                        .await;
+                    let e = self.entry(series, Some(n), "settings", Phase::Done);
+                    match self.outcome(e, &result, Some(&id))? {
+                        Outcome::Done => {}
+                        Outcome::Unknown => return Ok(Run::Reconcile),
+                        Outcome::Failed(cause) => return Ok(Run::Failed(cause)),
+                    }
+                }
                 Step::MarkPublished => return Ok(Run::Finished),
                 Step::Cancel { .. } => unreachable!("publish plans do not cancel"),
             }

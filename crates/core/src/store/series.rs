@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_time};
-use crate::series::{Audience, PlannedSession, Projection, Question, SeriesPlan};
+use crate::series::{
+    Audience, PlannedSession, Projection, Question, RegistrationSettings, SeriesPlan,
+};
 
 /// Where a series stands with Teams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,10 +243,12 @@ fn write_series(
         let now = now.to_rfc3339();
         tx.execute(
             "INSERT INTO series (id, title, description_html, audience, co_organizers, time_zone,
-                                 attendee_emails, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'planned', ?8, ?8)
+                                 attendee_emails, state, created_at, updated_at, capacity,
+                                 manual_approval, waitlist)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'planned', ?8, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET title = ?2, description_html = ?3, audience = ?4,
-                 co_organizers = ?5, time_zone = ?6, attendee_emails = ?7, updated_at = ?8",
+                 co_organizers = ?5, time_zone = ?6, attendee_emails = ?7, updated_at = ?8,
+                 capacity = ?9, manual_approval = ?10, waitlist = ?11",
             params![
                 plan.id,
                 plan.title,
@@ -254,6 +258,9 @@ fn write_series(
                 plan.time_zone,
                 plan.attendee_emails,
                 now,
+                plan.registration.capacity,
+                plan.registration.manual_approval,
+                plan.registration.waitlist,
             ],
         )?;
         tx.execute(
@@ -318,7 +325,7 @@ impl Store {
         let row = conn
             .query_row(
                 "SELECT title, description_html, audience, co_organizers, time_zone,
-                        attendee_emails, state
+                        attendee_emails, state, capacity, manual_approval, waitlist
                  FROM series WHERE id = ?1",
                 params![id],
                 |r| {
@@ -330,11 +337,25 @@ impl Store {
                         r.get::<_, String>(4)?,
                         r.get::<_, bool>(5)?,
                         r.get::<_, String>(6)?,
+                        RegistrationSettings {
+                            capacity: r.get::<_, Option<u32>>(7)?,
+                            manual_approval: r.get::<_, bool>(8)?,
+                            waitlist: r.get::<_, bool>(9)?,
+                        },
                     ))
                 },
             )
             .optional()?;
-        let Some((title, description_html, audience, co, time_zone, attendee_emails, state)) = row
+        let Some((
+            title,
+            description_html,
+            audience,
+            co,
+            time_zone,
+            attendee_emails,
+            state,
+            registration,
+        )) = row
         else {
             return Ok(None);
         };
@@ -412,6 +433,7 @@ impl Store {
             attendee_emails,
             sessions,
             questions,
+            registration,
         };
         Ok(Some((plan, SeriesState::parse(&state)?)))
     }
@@ -565,6 +587,7 @@ mod tests {
             )
             .unwrap(),
             questions: vec![],
+            registration: Default::default(),
         }
     }
 

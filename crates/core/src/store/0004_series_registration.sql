@@ -1,4 +1,4 @@
--- Registration questions a series asks in every session, in order.
+-- Registration questions a series asks in every session, in order, and its registration settings.
 CREATE TABLE series_questions (
     series_id     TEXT NOT NULL REFERENCES series (id) ON DELETE CASCADE,
     position      INTEGER NOT NULL,
@@ -9,3 +9,9 @@ CREATE TABLE series_questions (
     required      INTEGER NOT NULL CHECK (required IN (0, 1)),
     PRIMARY KEY (series_id, position)
 ) STRICT;
+
+-- Registration settings every session gets (NULL capacity: Teams' default).
+ALTER TABLE series ADD COLUMN capacity INTEGER;
+ALTER TABLE series ADD COLUMN manual_approval INTEGER NOT NULL DEFAULT 0
+    CHECK (manual_approval IN (0, 1));
+ALTER TABLE series ADD COLUMN waitlist INTEGER NOT NULL DEFAULT 0 CHECK (waitlist IN (0, 1));
