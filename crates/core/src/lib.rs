@@ -11,6 +11,7 @@
 //! - Decisions are pure functions of their inputs (time passed in); IO happens around them.
 
 pub mod account;
+pub mod attendance;
 pub mod auth;
 pub mod config;
 pub mod desk;

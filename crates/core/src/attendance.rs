@@ -1,0 +1,662 @@
+//! Attendance metrics: from the join/leave intervals of every attendance report version of a
+//! session, and the session's registrations, to what organizers read — per person, per session,
+//! and across a series.
+//!
+//! Pure: data in, data out. Invariants: overlapping intervals of one person are merged across
+//! all report versions (a restarted meeting, two devices), so nobody is counted twice and no
+//! second is counted twice; attendance is matched to a registration by `registrationId`, then
+//! by e-mail (case-insensitively), and otherwise listed as unregistered — never guessed; the
+//! percentage of the scheduled length counts only time inside the scheduled window, so joining
+//! early does not inflate it; a zero-length interval is a join of no duration.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+/// One stretch of presence. `leave` ≥ `join` (the sync clips reversed ones to zero length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Interval {
+    pub join: DateTime<Utc>,
+    pub leave: DateTime<Utc>,
+}
+
+impl Interval {
+    pub fn seconds(&self) -> i64 {
+        (self.leave - self.join).num_seconds().max(0)
+    }
+}
+
+/// One attendance record of one report version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub report_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// The attendee's Entra id or Teams identity id, when known.
+    pub identity_id: Option<String>,
+    pub registration_id: Option<String>,
+    /// `Attendee`, `Presenter`, `Organizer`, …
+    pub role: Option<String>,
+    pub intervals: Vec<Interval>,
+}
+
+/// One registration of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registrant {
+    pub registration_id: String,
+    pub email: Option<String>,
+    pub name: String,
+    /// `registered`, `canceled`, `waitlisted`, …
+    pub status: String,
+}
+
+/// The thresholds organizers choose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// Present at least this share of the scheduled length (percent) to have attended.
+    pub attended_pct: f64,
+    /// Series completion: attended at least this share of the sessions (percent).
+    pub completion_pct: f64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            attended_pct: 80.0,
+            completion_pct: 75.0,
+        }
+    }
+}
+
+/// How a person's session went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Attended,
+    /// Present, but for less than the threshold.
+    Partial,
+    /// Registered and never present (or present for no time at all).
+    NoShow,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Attended => "attended",
+            Outcome::Partial => "partial",
+            Outcome::NoShow => "noShow",
+        }
+    }
+}
+
+/// Who a row is about, as far as the data says.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PersonKey {
+    Registration(String),
+    /// Present without a matching registration, known by e-mail (lower-case).
+    Email(String),
+    /// Present without registration or e-mail: known only by identity (or name).
+    Anonymous(String),
+}
+
+/// One person's presence in one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonSession {
+    pub key: PersonKey,
+    pub registration_id: Option<String>,
+    pub email: Option<String>,
+    pub name: String,
+    pub registered: bool,
+    /// Time present, overlaps merged (joins before the start and after the end included).
+    pub seconds_present: i64,
+    /// Share of the scheduled length present inside the scheduled window, 0–100.
+    pub pct_of_scheduled: f64,
+    pub first_join: Option<DateTime<Utc>>,
+    pub last_leave: Option<DateTime<Utc>>,
+    /// Times the person came back after leaving.
+    pub rejoins: u32,
+    /// Minutes after the scheduled start of the first join (0 when on time or early).
+    pub late_minutes: i64,
+    /// Minutes before the scheduled end of the last leave (0 when staying to the end).
+    pub early_leave_minutes: i64,
+    pub outcome: Outcome,
+    /// Merged intervals, for the presence curve and exports.
+    pub intervals: Vec<Interval>,
+}
+
+/// A session's numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionMetrics {
+    pub people: Vec<PersonSession>,
+    /// Registrations not canceled.
+    pub registered: usize,
+    pub attended: usize,
+    pub partial: usize,
+    pub no_shows: usize,
+    /// Present without a registration.
+    pub unregistered: usize,
+    /// Mean time present of those present, in seconds.
+    pub average_seconds: i64,
+    pub peak_concurrent: usize,
+    /// People present at each minute from the earlier of scheduled start and first join.
+    pub presence: Vec<(DateTime<Utc>, usize)>,
+}
+
+/// Merges overlapping or touching intervals; zero-length ones survive only as joins.
+pub fn merge(mut intervals: Vec<Interval>) -> Vec<Interval> {
+    intervals.sort();
+    let mut out: Vec<Interval> = Vec::with_capacity(intervals.len());
+    for i in intervals {
+        match out.last_mut() {
+            Some(last) if i.join <= last.leave => last.leave = last.leave.max(i.leave),
+            _ => out.push(i),
+        }
+    }
+    out
+}
+
+fn lower(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+}
+
+/// Every person's presence in a session, and the session's numbers. `records` holds every
+/// report version of the session (each version once).
+pub fn session_metrics(
+    scheduled_start: DateTime<Utc>,
+    scheduled_end: DateTime<Utc>,
+    registrants: &[Registrant],
+    records: &[Record],
+    rules: Rules,
+) -> SessionMetrics {
+    let active: Vec<&Registrant> = registrants
+        .iter()
+        .filter(|r| r.status != "canceled")
+        .collect();
+    let by_email: BTreeMap<String, &Registrant> = active
+        .iter()
+        .filter_map(|r| lower(&r.email).map(|e| (e, *r)))
+        .collect();
+    // Who each record is, then everything they did gathered under that key.
+    struct Gathered {
+        email: Option<String>,
+        name: Option<String>,
+        registration_id: Option<String>,
+        intervals: Vec<Interval>,
+    }
+    let mut people: BTreeMap<PersonKey, Gathered> = BTreeMap::new();
+    for r in records {
+        let matched = r
+            .registration_id
+            .as_ref()
+            .and_then(|id| active.iter().find(|a| &a.registration_id == id).copied())
+            .or_else(|| lower(&r.email).and_then(|e| by_email.get(&e).copied()));
+        let key = match (matched, lower(&r.email)) {
+            (Some(reg), _) => PersonKey::Registration(reg.registration_id.clone()),
+            (None, Some(e)) => PersonKey::Email(e),
+            (None, None) => PersonKey::Anonymous(
+                r.identity_id
+                    .clone()
+                    .or_else(|| r.name.clone())
+                    .unwrap_or_else(|| format!("{}#anonymous", r.report_id)),
+            ),
+        };
+        let g = people.entry(key).or_insert_with(|| Gathered {
+            email: None,
+            name: None,
+            registration_id: matched.map(|m| m.registration_id.clone()),
+            intervals: Vec::new(),
+        });
+        g.email = g.email.take().or_else(|| r.email.clone());
+        g.name = g.name.take().or_else(|| r.name.clone());
+        g.intervals.extend(r.intervals.iter().copied());
+    }
+    for reg in &active {
+        people
+            .entry(PersonKey::Registration(reg.registration_id.clone()))
+            .or_insert_with(|| Gathered {
+                email: reg.email.clone(),
+                name: Some(reg.name.clone()),
+                registration_id: Some(reg.registration_id.clone()),
+                intervals: Vec::new(),
+            });
+    }
+    let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
+    let rows: Vec<PersonSession> = people
+        .into_iter()
+        .map(|(key, g)| {
+            let merged = merge(g.intervals);
+            let seconds_present: i64 = merged.iter().map(Interval::seconds).sum();
+            let inside: i64 = merged
+                .iter()
+                .map(|i| {
+                    (i.leave.min(scheduled_end) - i.join.max(scheduled_start))
+                        .num_seconds()
+                        .max(0)
+                })
+                .sum();
+            let pct = (inside as f64 * 100.0 / scheduled as f64).min(100.0);
+            let first_join = merged.first().map(|i| i.join);
+            let last_leave = merged.last().map(|i| i.leave);
+            let outcome = if seconds_present == 0 {
+                Outcome::NoShow
+            } else if pct >= rules.attended_pct {
+                Outcome::Attended
+            } else {
+                Outcome::Partial
+            };
+            let registrant = g
+                .registration_id
+                .as_ref()
+                .and_then(|id| active.iter().find(|a| &a.registration_id == id));
+            PersonSession {
+                registered: registrant.is_some(),
+                name: registrant
+                    .map(|r| r.name.clone())
+                    .or(g.name)
+                    .unwrap_or_default(),
+                email: registrant.and_then(|r| r.email.clone()).or(g.email),
+                registration_id: g.registration_id,
+                key,
+                seconds_present,
+                pct_of_scheduled: (pct * 10.0).round() / 10.0,
+                first_join,
+                last_leave,
+                rejoins: merged.len().saturating_sub(1) as u32,
+                late_minutes: first_join
+                    .map(|j| (j - scheduled_start).num_minutes().max(0))
+                    .unwrap_or(0),
+                early_leave_minutes: last_leave
+                    .map(|l| (scheduled_end - l).num_minutes().max(0))
+                    .unwrap_or(0),
+                outcome,
+                intervals: merged,
+            }
+        })
+        // Someone present for no time and not registered is not a row worth showing.
+        .filter(|p| p.registered || p.first_join.is_some())
+        .collect();
+    let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
+    let (presence, peak) = presence_curve(scheduled_start, scheduled_end, &rows);
+    SessionMetrics {
+        registered: active.len(),
+        attended: rows
+            .iter()
+            .filter(|p| p.outcome == Outcome::Attended)
+            .count(),
+        partial: rows
+            .iter()
+            .filter(|p| p.outcome == Outcome::Partial)
+            .count(),
+        no_shows: rows
+            .iter()
+            .filter(|p| p.registered && p.outcome == Outcome::NoShow)
+            .count(),
+        unregistered: rows
+            .iter()
+            .filter(|p| !p.registered && p.seconds_present > 0)
+            .count(),
+        average_seconds: if present.is_empty() {
+            0
+        } else {
+            present.iter().map(|p| p.seconds_present).sum::<i64>() / present.len() as i64
+        },
+        peak_concurrent: peak,
+        presence,
+        people: rows,
+    }
+}
+
+/// People present at each minute, and the most at any instant (a sweep over merged intervals).
+fn presence_curve(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    people: &[PersonSession],
+) -> (Vec<(DateTime<Utc>, usize)>, usize) {
+    let mut events: Vec<(DateTime<Utc>, i32)> = Vec::new();
+    for p in people {
+        for i in p.intervals.iter().filter(|i| i.seconds() > 0) {
+            events.push((i.join, 1));
+            events.push((i.leave, -1));
+        }
+    }
+    // Leaves before joins at the same instant: a hand-over is not two people at once.
+    events.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in &events {
+        now += d;
+        peak = peak.max(now);
+    }
+    let Some(first) = events.first().map(|e| e.0) else {
+        return (Vec::new(), 0);
+    };
+    let last = events.last().map(|e| e.0).unwrap_or(end);
+    let from = first.min(start);
+    let to = last.max(end);
+    let minutes = (to - from).num_minutes().clamp(0, 24 * 60);
+    let curve = (0..=minutes)
+        .map(|m| {
+            let t = from + Duration::minutes(m);
+            let n = people
+                .iter()
+                .filter(|p| p.intervals.iter().any(|i| i.join <= t && t < i.leave))
+                .count();
+            (t, n)
+        })
+        .collect();
+    (curve, peak.max(0) as usize)
+}
+
+/// One person across a series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRow {
+    /// E-mail (lower-case) when known, else the per-session key.
+    pub person: String,
+    pub name: String,
+    /// One cell per session, in session order: `None` when the person neither registered for
+    /// nor attended that session.
+    pub cells: Vec<Option<Outcome>>,
+    pub attended: usize,
+    pub complete: bool,
+}
+
+/// The people × sessions matrix: people matched across sessions by e-mail (registrations are
+/// per session in Teams), "attended k of N", and the completion rule.
+pub fn series_matrix(sessions: &[SessionMetrics], rules: Rules) -> Vec<MatrixRow> {
+    let n = sessions.len();
+    let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
+    for (i, s) in sessions.iter().enumerate() {
+        for p in &s.people {
+            let person = lower(&p.email).unwrap_or_else(|| format!("{:?}", p.key));
+            let row = rows.entry(person.clone()).or_insert_with(|| MatrixRow {
+                person,
+                name: p.name.clone(),
+                cells: vec![None; n],
+                attended: 0,
+                complete: false,
+            });
+            if row.name.is_empty() {
+                row.name = p.name.clone();
+            }
+            // Two rows of one person in one session (two e-mails matched one way): best wins.
+            let cell = &mut row.cells[i];
+            *cell = Some(cell.map_or(p.outcome, |c| c.min(p.outcome)));
+        }
+    }
+    let mut out: Vec<MatrixRow> = rows
+        .into_values()
+        .map(|mut r| {
+            r.attended = r
+                .cells
+                .iter()
+                .filter(|c| **c == Some(Outcome::Attended))
+                .count();
+            r.complete = n > 0 && r.attended as f64 * 100.0 / n as f64 >= rules.completion_pct;
+            r
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(hm: &str) -> DateTime<Utc> {
+        format!("2027-03-02T{hm}:00Z").parse().unwrap()
+    }
+
+    fn iv(a: &str, b: &str) -> Interval {
+        Interval {
+            join: t(a),
+            leave: t(b),
+        }
+    }
+
+    fn rec(report: &str, email: Option<&str>, reg: Option<&str>, ivs: Vec<Interval>) -> Record {
+        Record {
+            report_id: report.into(),
+            email: email.map(str::to_string),
+            name: email.map(|e| e.split('@').next().unwrap().to_string()),
+            identity_id: None,
+            registration_id: reg.map(str::to_string),
+            role: Some("Attendee".into()),
+            intervals: ivs,
+        }
+    }
+
+    fn reg(id: &str, email: &str) -> Registrant {
+        Registrant {
+            registration_id: id.into(),
+            email: Some(email.into()),
+            name: email.split('@').next().unwrap().into(),
+            status: "registered".into(),
+        }
+    }
+
+    fn metrics(regs: &[Registrant], recs: &[Record]) -> SessionMetrics {
+        session_metrics(t("10:00"), t("11:00"), regs, recs, Rules::default())
+    }
+
+    fn person<'a>(m: &'a SessionMetrics, email: &str) -> &'a PersonSession {
+        m.people
+            .iter()
+            .find(|p| p.email.as_deref().map(str::to_lowercase).as_deref() == Some(email))
+            .unwrap_or_else(|| panic!("no {email} in {:#?}", m.people))
+    }
+
+    #[test]
+    fn overlaps_merge_and_a_rejoin_is_counted_once() {
+        let m = metrics(
+            &[reg("r1", "ann@x.com")],
+            &[rec(
+                "rep1",
+                Some("ann@x.com"),
+                Some("r1"),
+                vec![
+                    iv("10:00", "10:30"),
+                    iv("10:20", "10:40"), // a second device, overlapping
+                    iv("10:45", "11:00"), // came back
+                ],
+            )],
+        );
+        let ann = person(&m, "ann@x.com");
+        assert_eq!(ann.seconds_present, 55 * 60);
+        assert_eq!(ann.rejoins, 1);
+        assert_eq!(ann.intervals.len(), 2);
+        assert_eq!(ann.pct_of_scheduled, 91.7);
+        assert_eq!(ann.outcome, Outcome::Attended);
+        assert_eq!((ann.late_minutes, ann.early_leave_minutes), (0, 0));
+    }
+
+    #[test]
+    fn a_restarted_meeting_is_combined_across_report_versions() {
+        // The meeting broke at 10:25 and was restarted: two reports, one person in both.
+        let m = metrics(
+            &[reg("r1", "bo@x.com")],
+            &[
+                rec(
+                    "v1",
+                    Some("bo@x.com"),
+                    Some("r1"),
+                    vec![iv("10:05", "10:25")],
+                ),
+                rec("v2", Some("BO@x.com"), None, vec![iv("10:28", "10:50")]),
+            ],
+        );
+        assert_eq!(m.people.len(), 1, "one person, not two: {:#?}", m.people);
+        let bo = &m.people[0];
+        assert_eq!(bo.seconds_present, 42 * 60);
+        assert_eq!(bo.rejoins, 1);
+        assert_eq!((bo.late_minutes, bo.early_leave_minutes), (5, 10));
+        assert_eq!(bo.outcome, Outcome::Partial, "70% < 80%");
+    }
+
+    #[test]
+    fn time_outside_the_schedule_counts_as_presence_but_not_toward_the_percentage() {
+        let m = metrics(
+            &[reg("r1", "cy@x.com")],
+            &[rec(
+                "v1",
+                Some("cy@x.com"),
+                Some("r1"),
+                vec![iv("09:40", "10:30"), iv("10:55", "11:20")],
+            )],
+        );
+        let cy = person(&m, "cy@x.com");
+        assert_eq!(cy.seconds_present, 75 * 60);
+        assert_eq!(cy.pct_of_scheduled, 58.3, "35 of 60 minutes inside");
+        assert_eq!((cy.late_minutes, cy.early_leave_minutes), (0, 0));
+        assert_eq!(cy.first_join, Some(t("09:40")));
+    }
+
+    #[test]
+    fn zero_length_intervals_no_shows_and_canceled_registrations() {
+        let mut canceled = reg("r3", "dee@x.com");
+        canceled.status = "canceled".into();
+        let m = metrics(
+            &[reg("r1", "eve@x.com"), reg("r2", "fay@x.com"), canceled],
+            &[rec(
+                "v1",
+                Some("eve@x.com"),
+                Some("r1"),
+                vec![iv("10:10", "10:10")],
+            )],
+        );
+        let eve = person(&m, "eve@x.com");
+        assert_eq!(eve.seconds_present, 0);
+        assert_eq!(eve.outcome, Outcome::NoShow);
+        assert_eq!(eve.first_join, Some(t("10:10")), "the join is kept");
+        assert_eq!(person(&m, "fay@x.com").outcome, Outcome::NoShow);
+        assert_eq!((m.registered, m.no_shows, m.attended), (2, 2, 0));
+        assert!(
+            m.people
+                .iter()
+                .all(|p| p.email.as_deref() != Some("dee@x.com"))
+        );
+    }
+
+    #[test]
+    fn matching_by_registration_then_email_else_unregistered_never_guessed() {
+        let m = metrics(
+            &[reg("r1", "gil@x.com"), reg("r2", "hal@x.com")],
+            &[
+                // Registration id wins even if the e-mail differs (an alias).
+                rec(
+                    "v1",
+                    Some("g.alias@x.com"),
+                    Some("r1"),
+                    vec![iv("10:00", "11:00")],
+                ),
+                // E-mail, case-insensitively.
+                rec("v1", Some("HAL@X.COM"), None, vec![iv("10:00", "11:00")]),
+                // Neither: listed as unregistered, by e-mail.
+                rec("v1", Some("ivy@x.com"), None, vec![iv("10:00", "10:30")]),
+                // No e-mail at all (an anonymous guest): by identity, never merged with others.
+                Record {
+                    identity_id: Some("guest-1".into()),
+                    name: Some("Guest".into()),
+                    ..rec("v1", None, None, vec![iv("10:00", "10:50")])
+                },
+            ],
+        );
+        assert_eq!(m.people.len(), 4);
+        let gil = m
+            .people
+            .iter()
+            .find(|p| p.key == PersonKey::Registration("r1".into()))
+            .unwrap();
+        assert_eq!(
+            gil.email.as_deref(),
+            Some("gil@x.com"),
+            "the registration's"
+        );
+        assert!(person(&m, "hal@x.com").registered);
+        let ivy = person(&m, "ivy@x.com");
+        assert!(!ivy.registered);
+        assert_eq!(ivy.key, PersonKey::Email("ivy@x.com".into()));
+        assert!(
+            m.people
+                .iter()
+                .any(|p| p.key == PersonKey::Anonymous("guest-1".into()) && !p.registered)
+        );
+        assert_eq!((m.unregistered, m.attended, m.partial), (2, 3, 1));
+    }
+
+    #[test]
+    fn session_numbers_and_the_presence_curve() {
+        let m = metrics(
+            &[reg("r1", "a@x.com"), reg("r2", "b@x.com")],
+            &[
+                rec(
+                    "v1",
+                    Some("a@x.com"),
+                    Some("r1"),
+                    vec![iv("10:00", "10:30")],
+                ),
+                rec(
+                    "v1",
+                    Some("b@x.com"),
+                    Some("r2"),
+                    vec![iv("10:30", "11:00")],
+                ),
+                rec("v1", Some("c@x.com"), None, vec![iv("10:15", "10:45")]),
+            ],
+        );
+        assert_eq!(
+            m.peak_concurrent, 2,
+            "a hand-over at 10:30 is not three at once"
+        );
+        assert_eq!(m.average_seconds, 30 * 60);
+        let at = |hm: &str| m.presence.iter().find(|(t0, _)| *t0 == t(hm)).unwrap().1;
+        assert_eq!(
+            (at("10:00"), at("10:20"), at("10:50"), at("11:00")),
+            (1, 2, 1, 0)
+        );
+        assert_eq!(m.presence.first().unwrap().0, t("10:00"));
+    }
+
+    #[test]
+    fn an_empty_session_has_no_curve_and_no_division_by_zero() {
+        let m = metrics(&[reg("r1", "a@x.com")], &[]);
+        assert_eq!((m.peak_concurrent, m.average_seconds), (0, 0));
+        assert!(m.presence.is_empty());
+        assert_eq!(m.no_shows, 1);
+    }
+
+    #[test]
+    fn the_series_matrix_counts_sessions_and_applies_the_completion_rule() {
+        let full = |e: &str, r: &str| rec("v", Some(e), Some(r), vec![iv("10:00", "11:00")]);
+        let s1 = metrics(
+            &[reg("a1", "ann@x.com"), reg("b1", "bob@x.com")],
+            &[full("ann@x.com", "a1"), full("bob@x.com", "b1")],
+        );
+        let s2 = metrics(&[reg("a2", "Ann@x.com")], &[full("ann@x.com", "a2")]);
+        let s3 = metrics(
+            &[reg("a3", "ann@x.com"), reg("b3", "bob@x.com")],
+            &[full("ann@x.com", "a3")],
+        );
+        let s4 = metrics(&[reg("a4", "ann@x.com")], &[]);
+        let m = series_matrix(&[s1, s2, s3, s4], Rules::default());
+        assert_eq!(m.len(), 2);
+        let ann = &m[0];
+        assert_eq!(ann.person, "ann@x.com");
+        assert_eq!(
+            ann.cells,
+            [
+                Some(Outcome::Attended),
+                Some(Outcome::Attended),
+                Some(Outcome::Attended),
+                Some(Outcome::NoShow)
+            ]
+        );
+        assert_eq!((ann.attended, ann.complete), (3, true), "3 of 4 = 75%");
+        let bob = &m[1];
+        assert_eq!(
+            bob.cells,
+            [Some(Outcome::Attended), None, Some(Outcome::NoShow), None]
+        );
+        assert_eq!((bob.attended, bob.complete), (1, false));
+    }
+}
