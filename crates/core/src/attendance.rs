@@ -362,11 +362,11 @@ pub struct MatrixRow {
 
 /// The people × sessions matrix: people matched across sessions by e-mail (registrations are
 /// per session in Teams), "attended k of N", and the completion rule.
-pub fn series_matrix(sessions: &[SessionMetrics], rules: Rules) -> Vec<MatrixRow> {
+pub fn series_matrix(sessions: &[Vec<PersonSession>], rules: Rules) -> Vec<MatrixRow> {
     let n = sessions.len();
     let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
-    for (i, s) in sessions.iter().enumerate() {
-        for p in &s.people {
+    for (i, people) in sessions.iter().enumerate() {
+        for p in people {
             let person = lower(&p.email).unwrap_or_else(|| format!("{:?}", p.key));
             let row = rows.entry(person.clone()).or_insert_with(|| MatrixRow {
                 person,
@@ -395,7 +395,7 @@ pub fn series_matrix(sessions: &[SessionMetrics], rules: Rules) -> Vec<MatrixRow
             r
         })
         .collect();
-    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    out.sort_by_key(|r| r.name.to_lowercase());
     out
 }
 
@@ -638,7 +638,10 @@ mod tests {
             &[full("ann@x.com", "a3")],
         );
         let s4 = metrics(&[reg("a4", "ann@x.com")], &[]);
-        let m = series_matrix(&[s1, s2, s3, s4], Rules::default());
+        let m = series_matrix(
+            &[s1.people, s2.people, s3.people, s4.people],
+            Rules::default(),
+        );
         assert_eq!(m.len(), 2);
         let ann = &m[0];
         assert_eq!(ann.person, "ann@x.com");

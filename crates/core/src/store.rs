@@ -12,8 +12,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
+mod attendance;
 mod series;
 
+pub use attendance::{AttendanceRow, Page, PageQuery, RegistrationListRow, SessionStats};
 pub use series::{JournalEntry, Phase, SeriesState, WrittenSession};
 
 use crate::sync::{ListingPlan, WebinarRecord};
@@ -25,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0002_series.sql"),
     include_str!("store/0003_series_changes.sql"),
     include_str!("store/0004_series_registration.sql"),
+    include_str!("store/0005_attendance.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

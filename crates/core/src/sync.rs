@@ -5,6 +5,8 @@
 //! from my lists is marked unlisted, never deleted (the local copy is the long-term record); a
 //! failed fetch changes nothing but the sync state's error.
 
+pub mod attendance;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 

@@ -1,5 +1,6 @@
 //! Cross-crate integration tests and the end-to-end suite: one binary, one module per area.
 
+mod attendance;
 mod cli;
 mod companion;
 mod contract;

@@ -1,0 +1,404 @@
+//! Syncing one webinar's registrations and attendance: fetch everything first, normalize it in
+//! pure code, then write it in one transaction and recompute the metrics there too.
+//!
+//! Invariants: nothing is written until every fetch succeeded, so a failed or interrupted sync
+//! leaves the previous data exactly as it was; every attendance report version is kept (only
+//! reports not seen before are fetched, and none is ever deleted); registrations that Teams
+//! refuses to list (v1.0 and beta) keep the previous copy and are reported with the permission
+//! that is missing, never shown as an empty table.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::SyncError;
+use crate::attendance::{Interval, Rules};
+use crate::graph::types::{AttendanceRecord, AttendanceReport, Registration, RegistrationQuestion};
+use crate::graph::{Endpoint, GraphClient, GraphError};
+use crate::store::Store;
+
+/// A registration as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationRow {
+    pub id: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub registered_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+    pub user_id: Option<String>,
+    /// Question id → the answer as text.
+    pub answers: BTreeMap<String, String>,
+}
+
+/// One attendance record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub identity_id: Option<String>,
+    pub registration_id: Option<String>,
+    pub role: Option<String>,
+    pub total_seconds: Option<i64>,
+    pub intervals: Vec<Interval>,
+}
+
+/// One report version as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub id: String,
+    pub session_id: String,
+    pub meeting_start: Option<DateTime<Utc>>,
+    pub meeting_end: Option<DateTime<Utc>>,
+    pub total_participants: Option<i64>,
+    pub records: Vec<RecordRow>,
+}
+
+/// Everything one sync of a webinar writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttendancePlan {
+    pub webinar_id: String,
+    pub scheduled_start: Option<DateTime<Utc>>,
+    pub scheduled_end: Option<DateTime<Utc>>,
+    /// `None` when Teams refused the list: the previous copy stays.
+    pub registrations: Option<Vec<RegistrationRow>>,
+    /// `v1.0` or `beta`; `None` when refused.
+    pub registrations_source: Option<&'static str>,
+    pub questions: Vec<(String, String)>,
+    pub new_reports: Vec<ReportRow>,
+    pub warnings: Vec<String>,
+}
+
+/// Registrations as stored; answers flattened to text, one per question.
+pub fn normalize_registrations(list: Vec<Registration>) -> Vec<RegistrationRow> {
+    list.into_iter()
+        .map(|r| RegistrationRow {
+            answers: r
+                .registration_question_answers
+                .iter()
+                .filter_map(|a| {
+                    let id = a.question_id.clone()?;
+                    let text = match (&a.value, a.boolean_value, a.multi_choice_values.is_empty()) {
+                        (Some(v), _, _) => v.clone(),
+                        (None, Some(b), _) => if b { "Yes" } else { "No" }.to_string(),
+                        (None, None, false) => a.multi_choice_values.join("; "),
+                        _ => String::new(),
+                    };
+                    Some((id, text))
+                })
+                .collect(),
+            id: r.id,
+            email: r.email,
+            first_name: r.first_name.unwrap_or_default(),
+            last_name: r.last_name.unwrap_or_default(),
+            status: r.status.unwrap_or_else(|| "registered".into()),
+            registered_at: r.registration_date_time,
+            canceled_at: r.cancelation_date_time,
+            user_id: r.user_id,
+        })
+        .collect()
+}
+
+/// A report version with its records as stored, and what could not be understood.
+pub fn normalize_report(
+    session_id: &str,
+    report: &AttendanceReport,
+    records: Vec<AttendanceRecord>,
+) -> (ReportRow, Vec<String>) {
+    let mut warnings = Vec::new();
+    let rows = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let intervals = r
+                .attendance_intervals
+                .iter()
+                .filter_map(|iv| {
+                    let join = iv.join_date_time?;
+                    // Still in the meeting when the report was made: until the meeting's end,
+                    // or for the seconds Teams counted.
+                    let leave = iv
+                        .leave_date_time
+                        .or_else(|| {
+                            iv.duration_in_seconds
+                                .map(|s| join + chrono::Duration::seconds(s))
+                        })
+                        .or(report.meeting_end_date_time)
+                        .unwrap_or(join);
+                    if leave < join {
+                        warnings.push(format!(
+                            "An interval in report {} ends before it starts; counted as no time.",
+                            report.id
+                        ));
+                    }
+                    Some(Interval {
+                        join,
+                        leave: leave.max(join),
+                    })
+                })
+                .collect();
+            RecordRow {
+                // Records without an id still need a stable one within their report.
+                id: r.id.clone().unwrap_or_else(|| format!("record-{i}")),
+                email: r.email_address.clone().filter(|e| !e.trim().is_empty()),
+                name: r.identity.as_ref().and_then(|i| i.display_name.clone()),
+                identity_id: r.identity.as_ref().and_then(|i| i.id.clone()),
+                registration_id: r.registration_id.clone().filter(|s| !s.is_empty()),
+                role: r.role.clone(),
+                total_seconds: r.total_attendance_in_seconds,
+                intervals,
+            }
+        })
+        .collect();
+    (
+        ReportRow {
+            id: report.id.clone(),
+            session_id: session_id.to_string(),
+            meeting_start: report.meeting_start_date_time,
+            meeting_end: report.meeting_end_date_time,
+            total_participants: report.total_participant_count,
+            records: rows,
+        },
+        warnings,
+    )
+}
+
+/// How far a sync has come, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub step: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// What a sync of one webinar did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceSyncReport {
+    pub webinar_id: String,
+    pub registrations: Option<usize>,
+    pub new_reports: usize,
+    pub reports_known: usize,
+    /// The session ended, and Teams has no report yet (reports come minutes to hours later).
+    pub report_pending: bool,
+    pub warnings: Vec<String>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// How long after a session's end a missing report is "pending" rather than "none".
+const REPORT_PENDING_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Syncs one webinar's registrations and attendance into the local copy.
+pub async fn sync_webinar(
+    graph: &GraphClient,
+    store: &Store,
+    webinar_id: &str,
+    rules: Rules,
+    now: DateTime<Utc>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<AttendanceSyncReport, SyncError> {
+    let scope = format!("webinar:{webinar_id}");
+    let result = fetch(graph, store, webinar_id, now, progress).await;
+    let (plan, report_pending, reports_known) = match result {
+        Ok(p) => p,
+        Err(e) => {
+            store.record_failed_sync(&scope, now, &e.to_string())?;
+            return Err(e);
+        }
+    };
+    progress(SyncProgress {
+        step: "Saving and computing attendance",
+        done: 0,
+        total: 1,
+    });
+    store.apply_attendance(&plan, rules, now)?;
+    Ok(AttendanceSyncReport {
+        webinar_id: webinar_id.to_string(),
+        registrations: plan.registrations.as_ref().map(Vec::len),
+        new_reports: plan.new_reports.len(),
+        reports_known,
+        report_pending,
+        warnings: plan.warnings,
+        finished_at: now,
+    })
+}
+
+async fn fetch(
+    graph: &GraphClient,
+    store: &Store,
+    webinar_id: &str,
+    now: DateTime<Utc>,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<(AttendancePlan, bool, usize), SyncError> {
+    let step = |step: &'static str, done: usize, total: usize| {
+        progress(SyncProgress { step, done, total })
+    };
+    step("Reading the webinar", 0, 4);
+    let webinar = graph.webinar(webinar_id).await?;
+    let at = |d: &Option<crate::graph::types::DateTimeTimeZone>| {
+        d.as_ref().and_then(|d| {
+            crate::time::instant(&d.date_time, d.time_zone.as_deref().unwrap_or("UTC")).ok()
+        })
+    };
+    let (start, end) = (at(&webinar.start_date_time), at(&webinar.end_date_time));
+    let sessions = graph.sessions(webinar_id).await?;
+    let mut warnings = Vec::new();
+
+    step("Reading registrations", 1, 4);
+    let (registrations, source) = match graph.registrations(webinar_id).await {
+        Ok((list, endpoint)) => (
+            Some(normalize_registrations(list)),
+            Some(match endpoint {
+                Endpoint::V1 => "v1.0",
+                Endpoint::Beta => "beta",
+            }),
+        ),
+        Err(e @ GraphError::RegistrationsRefused { .. }) => {
+            warnings.push(e.to_string());
+            (None, None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let questions: Vec<(String, String)> = graph
+        .registration_questions(webinar_id)
+        .await
+        .map(|qs| qs.iter().filter_map(question_column).collect())
+        .or_else(|e| match e {
+            // Questions are only column names: without them, answers show by question id.
+            GraphError::Service(ref s) if s.status == 403 || s.status == 404 => Ok(Vec::new()),
+            e => Err(e),
+        })?;
+
+    step("Reading attendance reports", 2, 4);
+    let known: HashSet<String> = store.known_report_ids(webinar_id)?;
+    let mut listed = Vec::new();
+    for s in &sessions {
+        for r in graph.attendance_reports(webinar_id, &s.id).await? {
+            listed.push((s.id.clone(), r));
+        }
+    }
+    let new: Vec<_> = listed
+        .iter()
+        .filter(|(_, r)| !known.contains(&r.id))
+        .collect();
+    let mut new_reports = Vec::new();
+    for (i, (session_id, report)) in new.iter().enumerate() {
+        step("Reading attendance records", i, new.len());
+        let records = graph
+            .attendance_records(webinar_id, session_id, &report.id)
+            .await?;
+        let (row, mut w) = normalize_report(session_id, report, records);
+        warnings.append(&mut w);
+        new_reports.push(row);
+    }
+    let ended = end.is_some_and(|e| e <= now && now - e < REPORT_PENDING_FOR);
+    let report_pending = ended && listed.is_empty() && known.is_empty();
+    Ok((
+        AttendancePlan {
+            webinar_id: webinar_id.to_string(),
+            scheduled_start: start,
+            scheduled_end: end,
+            registrations,
+            registrations_source: source,
+            questions,
+            new_reports,
+            warnings,
+        },
+        report_pending,
+        known.len() + new.len(),
+    ))
+}
+
+fn question_column(q: &RegistrationQuestion) -> Option<(String, String)> {
+    let id = q.id.clone()?;
+    let name = q
+        .display_name
+        .clone()
+        .or_else(|| q.label.clone())
+        .unwrap_or_else(|| id.clone());
+    Some((id, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::types::AttendanceInterval;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn answers_of_every_kind_become_text() {
+        let json = serde_json::json!([{
+            "id": "r1", "email": "ann@x.com", "firstName": "Ann", "lastName": "Lee",
+            "status": "registered",
+            "registrationQuestionAnswers": [
+                {"questionId": "q1", "value": "Sales"},
+                {"questionId": "q2", "booleanValue": false},
+                {"questionId": "q3", "multiChoiceValues": ["A", "B"]},
+                {"displayName": "no id, dropped"}
+            ]
+        }]);
+        let list: Vec<Registration> = serde_json::from_value(json).unwrap();
+        let rows = normalize_registrations(list);
+        assert_eq!(rows[0].answers["q1"], "Sales");
+        assert_eq!(rows[0].answers["q2"], "No");
+        assert_eq!(rows[0].answers["q3"], "A; B");
+        assert_eq!(rows[0].answers.len(), 3);
+    }
+
+    #[test]
+    fn open_and_reversed_intervals_are_made_sensible() {
+        let report = AttendanceReport {
+            id: "rep".into(),
+            meeting_start_date_time: Some(t("2027-03-02T10:00:00Z")),
+            meeting_end_date_time: Some(t("2027-03-02T11:00:00Z")),
+            total_participant_count: Some(1),
+            attendance_records: vec![],
+        };
+        let record = AttendanceRecord {
+            id: None,
+            email_address: Some(" ".into()),
+            identity: None,
+            role: Some("Attendee".into()),
+            total_attendance_in_seconds: None,
+            attendance_intervals: vec![
+                AttendanceInterval {
+                    join_date_time: Some(t("2027-03-02T10:00:00Z")),
+                    leave_date_time: None,
+                    duration_in_seconds: None,
+                },
+                AttendanceInterval {
+                    join_date_time: Some(t("2027-03-02T10:30:00Z")),
+                    leave_date_time: Some(t("2027-03-02T10:20:00Z")),
+                    duration_in_seconds: None,
+                },
+                AttendanceInterval {
+                    join_date_time: None,
+                    leave_date_time: None,
+                    duration_in_seconds: Some(5),
+                },
+            ],
+            registration_id: Some(String::new()),
+        };
+        let (row, warnings) = normalize_report("s", &report, vec![record]);
+        let r = &row.records[0];
+        assert_eq!(r.id, "record-0");
+        assert_eq!(r.email, None, "a blank e-mail is no e-mail");
+        assert_eq!(r.registration_id, None);
+        assert_eq!(
+            r.intervals.len(),
+            2,
+            "an interval without a join is dropped"
+        );
+        assert_eq!(
+            r.intervals[0].leave,
+            t("2027-03-02T11:00:00Z"),
+            "open until the end"
+        );
+        assert_eq!(r.intervals[1].seconds(), 0);
+        assert_eq!(warnings.len(), 1);
+    }
+}
