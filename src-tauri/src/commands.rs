@@ -7,9 +7,10 @@ use webinar_desk_core::auth::SignInOptions;
 
 use crate::AppState;
 use crate::dto::{
-    ChangeDto, EditOutcomeDto, PlanDto, PublishOutcomeDto, RecurrenceDto, RegistrantCountDto,
-    RemainingDto, SavedDto, SeriesDetailDto, SeriesSummaryDto, SessionDto, SettingsDto, StatusDto,
-    SyncReportDto, UiError, WebinarListDto, ZoneDto,
+    AttendanceSyncDto, ChangeDto, EditOutcomeDto, PageDto, PageQueryDto, PlanDto, ProgressDto,
+    PublishOutcomeDto, RecurrenceDto, RegistrantCountDto, RegistrationRowDto, RemainingDto,
+    SavedDto, SeriesAttendanceDto, SeriesDetailDto, SeriesSummaryDto, SessionAttendanceDto,
+    SessionDto, SettingsDto, StatusDto, SyncReportDto, UiError, WebinarListDto, ZoneDto,
 };
 
 type Reply<T> = Result<T, UiError>;
@@ -200,4 +201,81 @@ pub fn time_zones() -> Vec<ZoneDto> {
 #[tauri::command]
 pub async fn generate_sessions(recurrence: RecurrenceDto) -> Reply<Vec<SessionDto>> {
     Ok(recurrence.generate()?)
+}
+
+// ----- registrations and attendance -------------------------------------------------------------
+
+#[tauri::command]
+pub async fn sync_attendance(
+    state: State<'_, AppState>,
+    webinar_id: String,
+) -> Reply<AttendanceSyncDto> {
+    let desk = state.desk().await;
+    Ok(desk
+        .sync_attendance(&webinar_id, chrono::Utc::now())
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub async fn sync_series_attendance(
+    state: State<'_, AppState>,
+    series_id: String,
+) -> Reply<Vec<AttendanceSyncDto>> {
+    let desk = state.desk().await;
+    let reports = desk
+        .sync_series_attendance(&series_id, chrono::Utc::now())
+        .await?;
+    Ok(reports.into_iter().map(Into::into).collect())
+}
+
+#[tauri::command]
+pub async fn sync_progress(
+    state: State<'_, AppState>,
+    webinar_id: String,
+) -> Reply<Option<ProgressDto>> {
+    Ok(state
+        .desk()
+        .await
+        .sync_progress(&webinar_id)
+        .map(Into::into))
+}
+
+#[tauri::command]
+pub async fn session_attendance(
+    state: State<'_, AppState>,
+    webinar_id: String,
+    query: PageQueryDto,
+) -> Reply<SessionAttendanceDto> {
+    let desk = state.desk().await;
+    Ok(desk
+        .session_attendance(&webinar_id, &query.into())
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub async fn session_registrations(
+    state: State<'_, AppState>,
+    webinar_id: String,
+    query: PageQueryDto,
+) -> Reply<PageDto<RegistrationRowDto>> {
+    let desk = state.desk().await;
+    Ok(desk
+        .session_registrations(&webinar_id, &query.into())
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub async fn series_attendance(
+    state: State<'_, AppState>,
+    series_id: String,
+) -> Reply<SeriesAttendanceDto> {
+    Ok(state
+        .desk()
+        .await
+        .series_attendance(&series_id)
+        .await?
+        .into())
 }

@@ -2,8 +2,13 @@
 //! error shape `{kind, message, correlationId, requestId, retryAfterSecs, fields}` the UI
 //! branches on (by `kind`, never by message).
 
+mod attendance;
 mod series;
 
+pub use attendance::{
+    PageDto, PageQueryDto, ProgressDto, RegistrationRowDto, SeriesAttendanceDto,
+    SessionAttendanceDto, SyncReportDto as AttendanceSyncDto,
+};
 pub use series::*;
 
 use serde::{Deserialize, Serialize};

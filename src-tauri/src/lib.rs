@@ -80,6 +80,12 @@ pub fn run(launch: Launch) {
             commands::group_webinars,
             commands::time_zones,
             commands::generate_sessions,
+            commands::sync_attendance,
+            commands::sync_series_attendance,
+            commands::sync_progress,
+            commands::session_attendance,
+            commands::session_registrations,
+            commands::series_attendance,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

@@ -468,3 +468,50 @@ pub async fn press(client: &Client, css: &str, key: &str) {
         .await
         .unwrap_or_else(|e| panic!("press {key} in {css}: {e}"));
 }
+
+/// Clicks the first element matching `css` whose text is `text` (buttons have no link text).
+pub async fn click_text(client: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let clicked = client
+            .execute(
+                "const el = [...document.querySelectorAll(arguments[0])]
+                     .find((e) => e.textContent.trim() === arguments[1]);
+                 if (el) { el.scrollIntoView(); el.click(); return true; }
+                 return false;",
+                vec![serde_json::json!(css), serde_json::json!(text)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("click {text}: {e}"));
+        if clicked == serde_json::Value::Bool(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {css} reading {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Like [`wait_for_text`], but reads the DOM's `textContent`: WebKit's WebDriver reports no
+/// text for the absolutely positioned rows of a virtualized table.
+pub async fn wait_for_content(client: &Client, css: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let text = client
+            .execute(
+                "return document.querySelector(arguments[0])?.textContent ?? ''",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never held the expected text; last: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -112,6 +112,8 @@ export interface PlannedSession {
   start: string;
   durationMinutes: number;
   canceled: boolean;
+  /** The session's own description (grouped from Teams); null: the series'. */
+  descriptionHtml?: string | null;
 }
 
 export interface SeriesPlan {
@@ -262,6 +264,95 @@ export interface RecurrenceInput {
   firstN: number;
 }
 
+export interface PageQuery {
+  search: string;
+  filter: string | null;
+  sort: string;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+export interface Page<T> {
+  rows: T[];
+  total: number;
+}
+
+export interface AttendanceSync {
+  webinarId: string;
+  registrations: number | null;
+  newReports: number;
+  reportsKnown: number;
+  reportPending: boolean;
+  warnings: string[];
+  finishedAt: string;
+}
+
+export interface SyncProgress {
+  step: string;
+  done: number;
+  total: number;
+}
+
+export interface SessionStats {
+  scheduledStart: string | null;
+  scheduledEnd: string | null;
+  registered: number;
+  attended: number;
+  partial: number;
+  noShows: number;
+  unregistered: number;
+  averageSeconds: number;
+  peakConcurrent: number;
+  /** [instant, people present], one per minute. */
+  presence: [string, number][];
+  reportCount: number;
+  registrationsSource: string | null;
+  computedAt: string;
+}
+
+export type Outcome = 'attended' | 'partial' | 'noShow';
+
+export interface AttendanceRow {
+  key: string;
+  name: string;
+  email: string | null;
+  registered: boolean;
+  secondsPresent: number;
+  pct: number;
+  firstJoin: string | null;
+  lastLeave: string | null;
+  rejoins: number;
+  lateMinutes: number;
+  earlyLeaveMinutes: number;
+  outcome: Outcome;
+  answers: Record<string, string>;
+}
+
+export interface RegistrationRow {
+  id: string;
+  name: string;
+  email: string | null;
+  status: string;
+  registeredAt: string | null;
+  canceledAt: string | null;
+  answers: Record<string, string>;
+}
+
+export interface SessionAttendance {
+  stats: SessionStats | null;
+  page: Page<AttendanceRow>;
+  questions: { id: string; text: string }[];
+  sync: { lastSuccessAt: string | null; lastAttemptAt: string; lastError: string | null } | null;
+}
+
+export interface SeriesAttendance {
+  sessions: { n: number; webinarId: string; stats: SessionStats | null }[];
+  rows: { person: string; name: string; cells: (Outcome | null)[]; attended: number; complete: boolean }[];
+  attendedPct: number;
+  completionPct: number;
+}
+
 function isErrorShape(e: unknown): e is AppErrorShape {
   return typeof e === 'object' && e !== null && 'kind' in e && 'message' in e;
 }
@@ -307,4 +398,10 @@ export const api = {
   groupWebinars: (title: string, webinarIds: string[]) => call<SeriesPlan>('group_webinars', { title, webinarIds }),
   timeZones: () => call<Zone[]>('time_zones'),
   generateSessions: (recurrence: RecurrenceInput) => call<PlannedSession[]>('generate_sessions', { recurrence }),
+  syncAttendance: (webinarId: string) => call<AttendanceSync>('sync_attendance', { webinarId }),
+  syncSeriesAttendance: (seriesId: string) => call<AttendanceSync[]>('sync_series_attendance', { seriesId }),
+  syncProgress: (webinarId: string) => call<SyncProgress | null>('sync_progress', { webinarId }),
+  sessionAttendance: (webinarId: string, query: PageQuery) => call<SessionAttendance>('session_attendance', { webinarId, query }),
+  sessionRegistrations: (webinarId: string, query: PageQuery) => call<Page<RegistrationRow>>('session_registrations', { webinarId, query }),
+  seriesAttendance: (seriesId: string) => call<SeriesAttendance>('series_attendance', { seriesId }),
 };

@@ -52,6 +52,21 @@ enum Command {
     /// Plan and publish webinar series.
     #[command(subcommand)]
     Series(SeriesCommand),
+    /// Sync registrations and attendance of a webinar, or of every session of a series.
+    Sync {
+        /// A series id (from `series list`) or a webinar id (from `webinars list`).
+        id: String,
+    },
+    /// Print attendance from the local copy (works offline): one row per person for a webinar,
+    /// or the people × sessions matrix for a series. Tab-separated, or JSON lines.
+    Attendance {
+        id: String,
+        /// For a webinar: attended, partial, noShow or unregistered.
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -325,6 +340,36 @@ async fn run(command: Command) -> Result<(), DeskError> {
             eprintln!("{} webinars; last synced {synced}", list.webinars.len());
         }
         Command::Series(command) => series(&desk, command).await?,
+        Command::Sync { id } => {
+            desk.resume().await;
+            let now = chrono::Utc::now();
+            let is_series = desk.series_list().await?.iter().any(|(p, _)| p.id == id);
+            let reports = if is_series {
+                desk.sync_series_attendance(&id, now).await?
+            } else {
+                vec![desk.sync_attendance(&id, now).await?]
+            };
+            for r in &reports {
+                let regs = r
+                    .registrations
+                    .map_or("not listed".to_string(), |n| n.to_string());
+                println!(
+                    "{}: {regs} registrations, {} new attendance reports ({} kept){}",
+                    r.webinar_id,
+                    r.new_reports,
+                    r.reports_known,
+                    if r.report_pending {
+                        ", report pending"
+                    } else {
+                        ""
+                    }
+                );
+                for w in &r.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
+        }
+        Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
     }
     Ok(())
 }
@@ -490,6 +535,105 @@ async fn series(desk: &Desk, command: SeriesCommand) -> Result<(), DeskError> {
                     plan.title
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn attendance(
+    desk: &Desk,
+    id: &str,
+    filter: Option<String>,
+    json: bool,
+) -> Result<(), DeskError> {
+    let is_series = desk.series_list().await?.iter().any(|(p, _)| p.id == id);
+    if is_series {
+        let m = desk.series_attendance(id).await?;
+        let cell = |c: &Option<webinar_desk_core::attendance::Outcome>| {
+            c.map_or("-", |o| o.as_str()).to_string()
+        };
+        if json {
+            for r in &m.rows {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "person": r.person, "name": r.name, "attended": r.attended,
+                        "complete": r.complete,
+                        "sessions": r.cells.iter().map(cell).collect::<Vec<_>>(),
+                    })
+                );
+            }
+        } else {
+            let heads: Vec<String> = m.sessions.iter().map(|(n, _, _)| format!("S{n}")).collect();
+            println!("person\tname\t{}\tattended\tcomplete", heads.join("\t"));
+            for r in &m.rows {
+                let cells: Vec<String> = r.cells.iter().map(cell).collect();
+                println!(
+                    "{}\t{}\t{}\t{} of {}\t{}",
+                    r.person,
+                    r.name,
+                    cells.join("\t"),
+                    r.attended,
+                    m.sessions.len(),
+                    if r.complete { "yes" } else { "no" }
+                );
+            }
+        }
+        return Ok(());
+    }
+    let query = webinar_desk_core::store::PageQuery {
+        filter,
+        sort: "name".into(),
+        limit: usize::MAX / 2,
+        ..Default::default()
+    };
+    let a = desk.session_attendance(id, &query).await?;
+    let Some(stats) = &a.stats else {
+        eprintln!(
+            "No attendance in the local copy for {id} yet: run `webinar-desk-cli sync {id}`."
+        );
+        std::process::exit(1);
+    };
+    if !json {
+        eprintln!(
+            "{} registered, {} attended, {} partial, {} no-shows, {} unregistered; peak {} at once",
+            stats.registered,
+            stats.attended,
+            stats.partial,
+            stats.no_shows,
+            stats.unregistered,
+            stats.peak_concurrent
+        );
+        println!(
+            "name\temail\tregistered\tseconds\tpercent\trejoins\tlate_min\tearly_min\toutcome"
+        );
+    }
+    for r in &a.page.rows {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "name": r.name, "email": r.email, "registered": r.registered,
+                    "seconds": r.seconds_present, "percent": r.pct, "rejoins": r.rejoins,
+                    "lateMinutes": r.late_minutes, "earlyLeaveMinutes": r.early_leave_minutes,
+                    "outcome": r.outcome,
+                    "firstJoin": r.first_join.map(|t| t.to_rfc3339()),
+                    "lastLeave": r.last_leave.map(|t| t.to_rfc3339()),
+                })
+            );
+        } else {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                r.name,
+                r.email.as_deref().unwrap_or(""),
+                r.registered,
+                r.seconds_present,
+                r.pct,
+                r.rejoins,
+                r.late_minutes,
+                r.early_leave_minutes,
+                r.outcome
+            );
         }
     }
     Ok(())

@@ -130,6 +130,9 @@ pub struct SessionFile {
     pub n: Option<u32>,
     #[serde(default)]
     pub canceled: bool,
+    /// This session's own description (HTML), instead of the series'.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 fn time(s: &str) -> Result<NaiveTime, String> {
@@ -198,6 +201,7 @@ impl PlanFile {
                 start: time(&s.start)?,
                 duration_minutes: s.duration_minutes,
                 canceled: s.canceled,
+                description_html: s.description,
             });
         }
         Ok(SeriesPlan {
@@ -261,6 +265,8 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
         start: String,
         duration_minutes: u32,
         canceled: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
     }
     toml::to_string(&Out {
         id: &plan.id,
@@ -280,6 +286,7 @@ pub fn to_toml(plan: &SeriesPlan) -> String {
                 start: s.start.format("%H:%M").to_string(),
                 duration_minutes: s.duration_minutes,
                 canceled: s.canceled,
+                description: s.description_html.clone(),
             })
             .collect(),
         questions: plan

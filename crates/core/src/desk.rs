@@ -7,12 +7,14 @@
 //! [`Connection`]; signing out removes the keychain entry and in-memory tokens and keeps the
 //! cache unless asked to remove it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 
 use crate::account::Account;
+use crate::attendance::Rules;
 use crate::auth::{self, AuthError, Keychain, OpenBrowser, Session, SignInOptions};
 use crate::config::{
     self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
@@ -20,7 +22,10 @@ use crate::config::{
 use crate::graph::{GraphClient, GraphError, Limits, Pacer, Refusal};
 use crate::series::{self, PublishOutcome, Publisher, SeriesPlan};
 use crate::store::SeriesState;
-use crate::store::{Store, StoreError, SyncState};
+use crate::store::{
+    AttendanceRow, Page, PageQuery, RegistrationListRow, SessionStats, Store, StoreError, SyncState,
+};
+use crate::sync::attendance::{AttendanceSyncReport, SyncProgress};
 use crate::sync::{self, SyncError, SyncReport};
 use crate::webinar::Webinar;
 
@@ -252,6 +257,9 @@ pub struct Desk {
     /// One budget for every Graph call this app instance makes (Graph limits per app).
     pacer: Arc<Pacer>,
     inner: Mutex<Inner>,
+    /// Where each running attendance sync stands, by webinar id (for progress bars).
+    syncing: Arc<std::sync::Mutex<HashMap<String, SyncProgress>>>,
+    rules: Rules,
 }
 
 impl Desk {
@@ -280,6 +288,8 @@ impl Desk {
             keychain,
             http: auth::http_client(),
             pacer: Pacer::new(Limits::GRAPH),
+            syncing: Default::default(),
+            rules: Rules::default(),
             inner: Mutex::new(Inner {
                 tenant,
                 account,
@@ -786,6 +796,122 @@ impl Desk {
         Ok(out)
     }
 
+    /// Syncs one webinar's registrations and attendance (progress readable meanwhile through
+    /// [`Desk::sync_progress`]). A failure leaves the previous data as it was.
+    pub async fn sync_attendance(
+        &self,
+        webinar_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AttendanceSyncReport, DeskError> {
+        let store = self.local_store().await?;
+        let graph = match self.connected().await {
+            Ok((graph, _, _)) => graph,
+            Err(e) => {
+                if let DeskError::Auth(AuthError::Unreachable { message, .. }) = &e {
+                    store.record_failed_sync(&format!("webinar:{webinar_id}"), now, message)?;
+                }
+                return Err(e);
+            }
+        };
+        let syncing = self.syncing.clone();
+        let key = webinar_id.to_string();
+        let progress = move |p: SyncProgress| {
+            syncing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key.clone(), p);
+        };
+        let result =
+            sync::attendance::sync_webinar(&graph, &store, webinar_id, self.rules, now, &progress)
+                .await;
+        self.syncing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(webinar_id);
+        Ok(result?)
+    }
+
+    /// Syncs every session of a series that is (or was) in Teams; stops at the first failure.
+    pub async fn sync_series_attendance(
+        &self,
+        series_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AttendanceSyncReport>, DeskError> {
+        let detail = self.series_detail(series_id).await?;
+        let mut out = Vec::new();
+        for s in &detail.sessions {
+            if let Some(id) = s.webinar_id.as_deref().filter(|_| s.published) {
+                out.push(self.sync_attendance(id, now).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where a running sync of a webinar stands (`None` when none is running).
+    pub fn sync_progress(&self, webinar_id: &str) -> Option<SyncProgress> {
+        self.syncing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(webinar_id)
+            .cloned()
+    }
+
+    /// A session's attendance from the local copy (no network): numbers, a page of people, the
+    /// question columns and the data's age.
+    pub async fn session_attendance(
+        &self,
+        webinar_id: &str,
+        query: &PageQuery,
+    ) -> Result<SessionAttendance, DeskError> {
+        let store = self.local_store().await?;
+        Ok(SessionAttendance {
+            stats: store.session_stats(webinar_id)?,
+            page: store.attendance_page(webinar_id, query)?,
+            questions: store.registration_questions(webinar_id)?,
+            sync: store.sync_state(&format!("webinar:{webinar_id}"))?,
+        })
+    }
+
+    /// A page of a session's registrations from the local copy.
+    pub async fn session_registrations(
+        &self,
+        webinar_id: &str,
+        query: &PageQuery,
+    ) -> Result<Page<RegistrationListRow>, DeskError> {
+        Ok(self
+            .local_store()
+            .await?
+            .registrations_page(webinar_id, query)?)
+    }
+
+    /// The people × sessions matrix of a series, from the local copy: the sessions in order
+    /// (number, webinar id, per-session numbers) and one row per person.
+    pub async fn series_attendance(&self, series_id: &str) -> Result<SeriesAttendance, DeskError> {
+        let detail = self.series_detail(series_id).await?;
+        let store = self.local_store().await?;
+        let sessions: Vec<(u32, String)> = detail
+            .sessions
+            .iter()
+            .filter(|s| s.published)
+            .filter_map(|s| s.webinar_id.clone().map(|w| (s.n, w)))
+            .collect();
+        let ids: Vec<String> = sessions.iter().map(|(_, w)| w.clone()).collect();
+        let people = store.people_of_sessions(&ids)?;
+        let stats = ids
+            .iter()
+            .map(|w| store.session_stats(w))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SeriesAttendance {
+            rows: crate::attendance::series_matrix(&people, self.rules),
+            sessions: sessions
+                .into_iter()
+                .zip(stats)
+                .map(|((n, w), s)| (n, w, s))
+                .collect(),
+            rules: self.rules,
+        })
+    }
+
     /// The settings as saved (possibly incomplete), for the settings form.
     pub fn settings(&self) -> Result<TenantSettings, DeskError> {
         Ok(config::read_toml::<SettingsFile>(&self.paths.settings_file())?.tenant)
@@ -868,4 +994,23 @@ pub struct SessionDetail {
     pub canceled_in_teams: bool,
     /// Our plan differs from what we last wrote to Teams (an edit not pushed yet).
     pub pending_changes: bool,
+}
+
+/// A session's attendance as its page shows it.
+#[derive(Debug, Clone)]
+pub struct SessionAttendance {
+    /// `None` until the first sync.
+    pub stats: Option<SessionStats>,
+    pub page: Page<AttendanceRow>,
+    /// The answer columns: (question id, text).
+    pub questions: Vec<(String, String)>,
+    pub sync: Option<SyncState>,
+}
+
+/// A series' attendance: its sessions (number, webinar id, numbers) and the matrix.
+#[derive(Debug, Clone)]
+pub struct SeriesAttendance {
+    pub sessions: Vec<(u32, String, Option<SessionStats>)>,
+    pub rows: Vec<crate::attendance::MatrixRow>,
+    pub rules: Rules,
 }

@@ -65,6 +65,9 @@ pub struct PlannedSession {
     pub duration_minutes: u32,
     /// Canceled after publishing (its webinar in Teams is canceled); kept to show it.
     pub canceled: bool,
+    /// This session's own description (a webinar grouped from Teams keeps its own); `None`
+    /// uses the series' description.
+    pub description_html: Option<String>,
 }
 
 /// A registration question every session of the series asks (first and last name and e-mail
@@ -292,6 +295,7 @@ pub fn generate(
             start,
             duration_minutes,
             canceled: false,
+            description_html: None,
         })
         .collect())
 }

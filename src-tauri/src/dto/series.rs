@@ -23,6 +23,9 @@ pub struct SessionDto {
     pub duration_minutes: u32,
     #[serde(default)]
     pub canceled: bool,
+    /// The session's own description, when it has one (grouped from Teams).
+    #[serde(default)]
+    pub description_html: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -150,6 +153,7 @@ impl From<PlannedSession> for SessionDto {
             start: s.start.format("%H:%M").to_string(),
             duration_minutes: s.duration_minutes,
             canceled: s.canceled,
+            description_html: s.description_html,
         }
     }
 }
@@ -197,6 +201,7 @@ impl PlanDto {
                     start,
                     duration_minutes: s.duration_minutes,
                     canceled: s.canceled,
+                    description_html: s.description_html,
                 })
             })
             .collect::<Result<Vec<_>, Problem>>()?;

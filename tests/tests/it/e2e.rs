@@ -3,8 +3,8 @@
 
 use fantoccini::Locator;
 use webinar_desk_tests::desktop::{
-    Desktop, TenantProcess, complete_sign_in, press, quit, screenshot, set_value, text_of,
-    wait_for, wait_for_text, wait_for_webinars,
+    Desktop, TenantProcess, click_text, complete_sign_in, press, quit, screenshot, set_value,
+    text_of, wait_for, wait_for_content, wait_for_text, wait_for_webinars,
 };
 
 /// Sign in to the organization's (simulated) tenant through the real flow, see the webinars,
@@ -260,5 +260,123 @@ async fn plan_and_publish_a_series_then_see_a_failed_one_rolled_back() {
         list.contains("Published") && list.contains("Failed — rolled back"),
         "{list}"
     );
+    quit(app).await;
+}
+
+/// Open a past session: the sync shows progress, then registrations, attendance with outcomes
+/// and the presence chart; group the course's sessions into a series and see the matrix and the
+/// outcome chart; stop the tenant and browse all of it offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attendance_of_a_past_series_online_then_offline() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut desktop = Desktop::start(scratch.path());
+    let tenant = TenantProcess::start(&scratch.path().join("tenant"));
+    let settings: toml::Value =
+        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
+    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
+    std::fs::write(
+        desktop.home.join("config/settings.toml"),
+        toml::to_string(&settings).unwrap(),
+    )
+    .unwrap();
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#sign-in").await.click().await.unwrap();
+    complete_sign_in(&desktop.browser_url().await, "organizer").await;
+    wait_for_webinars(&app).await;
+
+    click_text(&app, "button.open", "Power BI for Marketing — Session 1").await;
+    wait_for_text(&app, "#session-heading", |t| t.contains("Power BI")).await;
+    let stats = wait_for_text(&app, "#session-stats", |t| t.contains("Registered")).await;
+    assert!(
+        stats.contains("Attended") && stats.contains("No-shows"),
+        "{stats}"
+    );
+    wait_for(&app, "#presence-chart").await;
+    let rows = wait_for_content(&app, "[role=grid] [role=row][aria-rowindex='2']", |t| {
+        t.contains("Attended") || t.contains("Partly") || t.contains("No-show")
+    })
+    .await;
+    assert!(rows.contains('@'), "an e-mail in the first row: {rows}");
+    wait_for_text(&app, "#data-age", |t| t.contains("Data from")).await;
+    screenshot(&app, "08-session-attendance").await;
+    wait_for(&app, "#tab-registrations")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&app, ".count", |t| {
+        t.ends_with("rows") && !t.starts_with("0 ")
+    })
+    .await;
+    screenshot(&app, "09-session-registrations").await;
+
+    // Group the course's six sessions into a series and read its matrix.
+    wait_for(&app, "#tab-series").await.click().await.unwrap();
+    wait_for(&app, "#group-webinars")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&app, "#group-name")
+        .await
+        .send_keys("Power BI for Marketing")
+        .await
+        .unwrap();
+    app.execute(
+        "document.querySelectorAll('.choices label').forEach((l) => {
+             if (l.textContent.includes('Power BI for Marketing')) l.querySelector('input').click();
+         });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    // Teams canceled some of the course's sessions: only the others can be grouped.
+    let label = wait_for_text(&app, "#group-confirm", |t| {
+        t.split(' ')
+            .nth(1)
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 3)
+    })
+    .await;
+    let n: u32 = label.split(' ').nth(1).unwrap().parse().unwrap();
+    let of_n = format!("of {n}");
+    wait_for(&app, "#group-confirm")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&app, "#series-state", |t| t == "Published").await;
+    wait_for(&app, "#sync-series").await.click().await.unwrap();
+    wait_for_text(&app, "#sync-series", |t| t.starts_with("Syncing")).await;
+    wait_for_text(&app, "#sync-series", |t| t == "Sync attendance").await;
+    let matrix = wait_for_text(&app, "#series-matrix", |t| t.contains(&of_n)).await;
+    assert!(
+        matrix.contains("S1") && matrix.contains(&format!("S{n}")),
+        "{matrix}"
+    );
+    wait_for(&app, "#outcome-chart").await;
+    screenshot(&app, "10-series-matrix").await;
+    quit(app).await;
+
+    // Offline: the tenant is gone, everything is still there.
+    drop(tenant);
+    let app = desktop.launch(&[]).await;
+    wait_for_text(&app, "#connection-state", |t| t == "Offline").await;
+    wait_for(&app, "#tab-series").await.click().await.unwrap();
+    click_text(&app, "button.open", "Power BI for Marketing").await;
+    let matrix = wait_for_text(&app, "#series-matrix", |t| t.contains(&of_n)).await;
+    assert!(matrix.contains("Yes") || matrix.contains("No"), "{matrix}");
+    let sync = wait_for(&app, "#sync-series").await;
+    assert_eq!(
+        sync.attr("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
+    click_text(&app, "button.link", "Attendance").await;
+    wait_for_text(&app, "#data-age", |t| t.contains("offline")).await;
+    wait_for_content(&app, "[role=grid] [role=row][aria-rowindex='2']", |t| {
+        t.contains('@')
+    })
+    .await;
+    screenshot(&app, "11-offline-session").await;
     quit(app).await;
 }

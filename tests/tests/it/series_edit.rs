@@ -485,6 +485,8 @@ async fn webinars_made_in_teams_are_grouped_into_a_series_and_edited_together() 
     for s in &stray.sessions {
         let mut body = webinar_desk_core::series::new_webinar(&stray, s, tz);
         body.display_name = format!("Excel clinic — {}", s.title_suffix);
+        // Each made by hand, each with its own text.
+        body.description.content = Some(format!("<p>Part {} of the clinic.</p>", s.n));
         let w = graph.create_webinar(&body).await.unwrap();
         graph.publish_webinar(&w.id).await.unwrap();
         ids.push(w.id);
@@ -507,6 +509,12 @@ async fn webinars_made_in_teams_are_grouped_into_a_series_and_edited_together() 
         grouped.sessions[0].start,
         NaiveTime::from_hms_opt(14, 0, 0).unwrap()
     );
+    assert_eq!(grouped.description_html, "<p>Part 1 of the clinic.</p>");
+    assert_eq!(
+        grouped.sessions[2].description_html.as_deref(),
+        Some("<p>Part 3 of the clinic.</p>"),
+        "a session keeps its own text"
+    );
     assert_eq!(
         bench.store.series("g1").unwrap().unwrap().1,
         SeriesState::Published
@@ -523,6 +531,17 @@ async fn webinars_made_in_teams_are_grouped_into_a_series_and_edited_together() 
     edited.sessions[2].duration_minutes = 30;
     let outcome = bench.p().edit(&edited).await.unwrap();
     assert_eq!(outcome.sessions[2].what, "updated", "{outcome:?}");
+    assert_eq!(outcome.sessions[1].what, "unchanged", "{outcome:?}");
+    let third = bench
+        .sim
+        .webinars()
+        .into_iter()
+        .find(|w| w.id == ids[0])
+        .unwrap();
+    assert_eq!(
+        third.description, "<p>Part 3 of the clinic.</p>",
+        "not overwritten"
+    );
     // Grouping twice is refused: they belong to a series now.
     let err = bench.p().group("g2", "Again", &ids).await.unwrap_err();
     assert!(

@@ -32,7 +32,10 @@ impl Projection {
         let at = schedule(tz, s)?;
         Ok(Self {
             title: session_title(plan, s),
-            description_html: plan.description_html.clone(),
+            description_html: s
+                .description_html
+                .clone()
+                .unwrap_or_else(|| plan.description_html.clone()),
             start: at.start,
             end: at.end,
             time_zone: windows.to_string(),
@@ -284,6 +287,7 @@ mod tests {
             start: NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
             duration_minutes: 60,
             canceled: false,
+            description_html: None,
         };
         SeriesPlan {
             id: "s".into(),

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
-use super::change::{Change, Projection, SessionVersions, plan_changes};
+use super::change::{Change, Projection, SessionVersions, normalized_html, plan_changes};
 use super::publish::{Outcome, my_webinars};
 use super::{
     PlannedSession, Problem, Publisher, Remaining, SeriesError, SeriesPlan, progress, tag,
@@ -375,6 +375,10 @@ impl Publisher<'_> {
                     start: local.time(),
                     duration_minutes: u32::try_from((p.end - p.start).num_minutes()).unwrap_or(0),
                     canceled: false,
+                    // Each webinar keeps its own text where it differs from the first's.
+                    description_html: (normalized_html(&p.description_html)
+                        != normalized_html(&first.1.description_html))
+                    .then(|| p.description_html.clone()),
                 }
             })
             .collect();
@@ -665,10 +669,7 @@ fn patch_for(
     let times = changed("start") || changed("end") || changed("timeZone");
     WebinarPatch {
         display_name: changed("title").then(|| body.display_name.clone()),
-        description: changed("description").then(|| ItemBody {
-            content_type: Some("html".into()),
-            content: Some(plan.description_html.clone()),
-        }),
+        description: changed("description").then(|| body.description.clone()),
         start_date_time: times.then(|| body.start_date_time.clone()),
         end_date_time: times.then(|| body.end_date_time.clone()),
         co_organizers: None,

@@ -621,7 +621,11 @@ pub fn new_webinar(plan: &SeriesPlan, s: &PlannedSession, tz: chrono_tz::Tz) -> 
         display_name: session_title(plan, s),
         description: ItemBody {
             content_type: Some("html".into()),
-            content: Some(plan.description_html.clone()),
+            content: Some(
+                s.description_html
+                    .clone()
+                    .unwrap_or_else(|| plan.description_html.clone()),
+            ),
         },
         start_date_time: wall(at.start),
         end_date_time: wall(at.end),

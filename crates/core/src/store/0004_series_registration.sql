@@ -10,6 +10,9 @@ CREATE TABLE series_questions (
     PRIMARY KEY (series_id, position)
 ) STRICT;
 
+-- A session's own description (NULL: the series' one).
+ALTER TABLE series_sessions ADD COLUMN description_html TEXT;
+
 -- Registration settings every session gets (NULL capacity: Teams' default).
 ALTER TABLE series ADD COLUMN capacity INTEGER;
 ALTER TABLE series ADD COLUMN manual_approval INTEGER NOT NULL DEFAULT 0

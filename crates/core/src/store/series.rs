@@ -270,8 +270,8 @@ fn write_series(
         for s in &plan.sessions {
             tx.execute(
                 "INSERT INTO series_sessions (series_id, n, title_suffix, date, start,
-                                              duration_minutes, canceled)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                              duration_minutes, canceled, description_html)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     plan.id,
                     s.n,
@@ -280,6 +280,7 @@ fn write_series(
                     s.start.format("%H:%M").to_string(),
                     s.duration_minutes,
                     s.canceled,
+                    s.description_html,
                 ],
             )?;
         }
@@ -360,7 +361,7 @@ impl Store {
             return Ok(None);
         };
         let mut stmt = conn.prepare(
-            "SELECT n, title_suffix, date, start, duration_minutes, canceled
+            "SELECT n, title_suffix, date, start, duration_minutes, canceled, description_html
              FROM series_sessions WHERE series_id = ?1 ORDER BY n",
         )?;
         let sessions = stmt
@@ -372,10 +373,12 @@ impl Store {
                     r.get::<_, String>(3)?,
                     r.get::<_, u32>(4)?,
                     r.get::<_, bool>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })?
             .map(|row| {
-                let (n, title_suffix, date, start, duration_minutes, canceled) = row?;
+                let (n, title_suffix, date, start, duration_minutes, canceled, description_html) =
+                    row?;
                 Ok(PlannedSession {
                     n,
                     title_suffix,
@@ -385,6 +388,7 @@ impl Store {
                         .map_err(|_| StoreError::Corrupt(format!("session start '{start}'")))?,
                     duration_minutes,
                     canceled,
+                    description_html,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

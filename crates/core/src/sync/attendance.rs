@@ -203,7 +203,20 @@ pub async fn sync_webinar(
     let (plan, report_pending, reports_known) = match result {
         Ok(p) => p,
         Err(e) => {
-            store.record_failed_sync(&scope, now, &e.to_string())?;
+            // Support needs the ids to trace the call; they go beside the message.
+            let mut message = e.to_string();
+            if let SyncError::Graph(g) = &e {
+                if let Some(id) = g.request_id() {
+                    message.push_str(&format!(" (request-id {id}"));
+                    if let Some(c) = g.client_request_id() {
+                        message.push_str(&format!(", client-request-id {c}"));
+                    }
+                    message.push(')');
+                } else if let Some(c) = g.client_request_id() {
+                    message.push_str(&format!(" (client-request-id {c})"));
+                }
+            }
+            store.record_failed_sync(&scope, now, &message)?;
             return Err(e);
         }
     };
