@@ -18,7 +18,7 @@ use super::{
     PlannedSession, Problem, Publisher, Remaining, SeriesError, SeriesPlan, progress, tag,
     validate_edit, zones,
 };
-use crate::graph::types::{DateTimeTimeZone, ItemBody, VirtualEventWebinar, WebinarPatch};
+use crate::graph::types::{DateTimeTimeZone, VirtualEventWebinar, WebinarPatch};
 use crate::graph::{GraphClient, GraphError, Refusal};
 use crate::store::{Phase, SeriesState, StoreError};
 
