@@ -831,20 +831,60 @@ impl Desk {
         Ok(result?)
     }
 
-    /// Syncs every session of a series that is (or was) in Teams; stops at the first failure.
+    /// Syncs every published session of a series, several at once (the shared pacer bounds the
+    /// reads in flight). Each session is written in its own transaction; the first failure is
+    /// returned after every session has finished, so one failing session leaves the others synced.
     pub async fn sync_series_attendance(
         &self,
         series_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<AttendanceSyncReport>, DeskError> {
         let detail = self.series_detail(series_id).await?;
-        let mut out = Vec::new();
-        for s in &detail.sessions {
-            if let Some(id) = s.webinar_id.as_deref().filter(|_| s.published) {
-                out.push(self.sync_attendance(id, now).await?);
+        let (graph, store, _) = self.connected().await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, s) in detail.sessions.iter().enumerate() {
+            let Some(id) = s.webinar_id.clone().filter(|_| s.published) else {
+                continue;
+            };
+            let (graph, store, syncing, rules) =
+                (graph.clone(), store.clone(), self.syncing.clone(), self.rules);
+            tasks.spawn(async move {
+                let key = id.clone();
+                let progress = {
+                    let syncing = syncing.clone();
+                    move |p: SyncProgress| {
+                        syncing
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(key.clone(), p);
+                    }
+                };
+                let result =
+                    sync::attendance::sync_webinar(&graph, &store, &id, rules, now, &progress)
+                        .await;
+                syncing
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                (i, result)
+            });
+        }
+        let mut done = Vec::new();
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.expect("a session sync does not panic");
+            match result {
+                Ok(r) => done.push((i, r)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        Ok(out)
+        if let Some(e) = first_error {
+            return Err(e.into());
+        }
+        done.sort_by_key(|(i, _)| *i);
+        Ok(done.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Where a running sync of a webinar stands (`None` when none is running).
