@@ -813,27 +813,23 @@ impl Desk {
                 return Err(e);
             }
         };
-        let syncing = self.syncing.clone();
-        let key = webinar_id.to_string();
-        let progress = move |p: SyncProgress| {
-            syncing
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(key.clone(), p);
-        };
-        let result =
-            sync::attendance::sync_webinar(&graph, &store, webinar_id, self.rules, now, &progress)
-                .await;
-        self.syncing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(webinar_id);
-        Ok(result?)
+        let results = sync::attendance::sync_webinars(
+            &graph,
+            &store,
+            &[webinar_id.to_string()],
+            self.rules,
+            now,
+            self.sync_progress_sink(),
+        )
+        .await;
+        Ok(results
+            .into_iter()
+            .next()
+            .expect("one result per webinar")?)
     }
 
-    /// Syncs every published session of a series, several at once (the shared pacer bounds the
-    /// reads in flight). Each session is written in its own transaction; the first failure is
-    /// returned after every session has finished, so one failing session leaves the others synced.
+    /// Syncs every published session of a series at once (see [`sync::attendance::sync_webinars`]);
+    /// the first failure is returned after every session has finished.
     pub async fn sync_series_attendance(
         &self,
         series_id: &str,
@@ -841,50 +837,33 @@ impl Desk {
     ) -> Result<Vec<AttendanceSyncReport>, DeskError> {
         let detail = self.series_detail(series_id).await?;
         let (graph, store, _) = self.connected().await?;
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, s) in detail.sessions.iter().enumerate() {
-            let Some(id) = s.webinar_id.clone().filter(|_| s.published) else {
-                continue;
+        let ids: Vec<String> = detail
+            .sessions
+            .iter()
+            .filter(|s| s.published)
+            .filter_map(|s| s.webinar_id.clone())
+            .collect();
+        let results = sync::attendance::sync_webinars(
+            &graph,
+            &store,
+            &ids,
+            self.rules,
+            now,
+            self.sync_progress_sink(),
+        )
+        .await;
+        Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn sync_progress_sink(&self) -> sync::attendance::BatchProgress {
+        let syncing = self.syncing.clone();
+        Arc::new(move |id: &str, p: Option<SyncProgress>| {
+            let mut map = syncing.lock().unwrap_or_else(|e| e.into_inner());
+            match p {
+                Some(p) => map.insert(id.to_string(), p),
+                None => map.remove(id),
             };
-            let (graph, store, syncing, rules) =
-                (graph.clone(), store.clone(), self.syncing.clone(), self.rules);
-            tasks.spawn(async move {
-                let key = id.clone();
-                let progress = {
-                    let syncing = syncing.clone();
-                    move |p: SyncProgress| {
-                        syncing
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(key.clone(), p);
-                    }
-                };
-                let result =
-                    sync::attendance::sync_webinar(&graph, &store, &id, rules, now, &progress)
-                        .await;
-                syncing
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&id);
-                (i, result)
-            });
-        }
-        let mut done = Vec::new();
-        let mut first_error = None;
-        while let Some(joined) = tasks.join_next().await {
-            let (i, result) = joined.expect("a session sync does not panic");
-            match result {
-                Ok(r) => done.push((i, r)),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e.into());
-        }
-        done.sort_by_key(|(i, _)| *i);
-        Ok(done.into_iter().map(|(_, r)| r).collect())
+        })
     }
 
     /// Where a running sync of a webinar stands (`None` when none is running).

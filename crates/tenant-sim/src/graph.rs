@@ -403,50 +403,89 @@ pub(crate) fn page(
     link_base: &str,
     context: &str,
 ) -> Response {
-    let offset = match query.get("$skiptoken") {
-        None => 0,
-        Some(token) => match decode_skiptoken(token) {
-            Some(o) => o,
-            None => {
-                return ctx.error(
+    let window = match PageWindow::of(sim, ctx, query) {
+        Ok(w) => w,
+        Err(response) => return response,
+    };
+    let total = items.len();
+    let value = window.slice(&items, Value::clone);
+    window.respond(ctx, value, total, query, link_base, context)
+}
+
+/// Which items a list request asks for (`$skiptoken`, `$top`, the page size). Large
+/// collections take their page with [`PageWindow::slice`] so only that page is built.
+pub(crate) struct PageWindow {
+    offset: usize,
+    size: usize,
+}
+
+impl PageWindow {
+    // The error is the answer to send, as in every route (see routes.rs).
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn of(
+        sim: &Sim,
+        ctx: &Ctx,
+        query: &HashMap<String, String>,
+    ) -> Result<Self, Response> {
+        let offset = match query.get("$skiptoken") {
+            None => 0,
+            Some(token) => decode_skiptoken(token).ok_or_else(|| {
+                ctx.error(
                     StatusCode::BAD_REQUEST,
                     "BadRequest",
                     "The $skiptoken is not valid.",
-                );
-            }
-        },
-    };
-    let mut size = sim.page_size();
-    if let Some(top) = query.get("$top") {
-        match top.parse::<usize>() {
-            Ok(t) if t > 0 => size = size.min(t),
-            _ => {
-                return ctx.error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "$top must be a positive number.",
-                );
+                )
+            })?,
+        };
+        let mut size = sim.page_size();
+        if let Some(top) = query.get("$top") {
+            match top.parse::<usize>() {
+                Ok(t) if t > 0 => size = size.min(t),
+                _ => {
+                    return Err(ctx.error(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        "$top must be a positive number.",
+                    ));
+                }
             }
         }
+        Ok(Self { offset, size })
     }
-    let end = (offset + size).min(items.len());
-    let value: Vec<Value> = items
-        .get(offset..end)
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default();
-    let mut body = json!({"@odata.context": context, "value": value});
-    if end < items.len() {
-        // Graph carries the caller's $top into the next link.
-        let top = query
-            .get("$top")
-            .map(|t| format!("&$top={t}"))
-            .unwrap_or_default();
-        body["@odata.nextLink"] = Value::String(format!(
-            "{link_base}?$skiptoken={}{top}",
-            encode_skiptoken(end)
-        ));
+
+    pub(crate) fn slice<T>(&self, items: &[T], to_json: impl Fn(&T) -> Value) -> Vec<Value> {
+        items
+            .iter()
+            .skip(self.offset)
+            .take(self.size)
+            .map(to_json)
+            .collect()
     }
-    ctx.json(StatusCode::OK, body)
+
+    pub(crate) fn respond(
+        &self,
+        ctx: &Ctx,
+        value: Vec<Value>,
+        total: usize,
+        query: &HashMap<String, String>,
+        link_base: &str,
+        context: &str,
+    ) -> Response {
+        let end = (self.offset + self.size).min(total);
+        let mut body = json!({"@odata.context": context, "value": value});
+        if end < total {
+            // Graph carries the caller's $top into the next link.
+            let top = query
+                .get("$top")
+                .map(|t| format!("&$top={t}"))
+                .unwrap_or_default();
+            body["@odata.nextLink"] = Value::String(format!(
+                "{link_base}?$skiptoken={}{top}",
+                encode_skiptoken(end)
+            ));
+        }
+        ctx.json(StatusCode::OK, body)
+    }
 }
 
 fn encode_skiptoken(offset: usize) -> String {

@@ -2,6 +2,8 @@
 //! faults: the data and the metrics agree with the tenant, every report version is kept, and a
 //! failed sync leaves the previous data as it was.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use reqwest::Method;
 use tenant_sim::{GraphFault, GraphSwitches, SeriesSpec, SimHandle};
@@ -30,7 +32,11 @@ fn course(
     })
 }
 
-async fn sync(sim: &SimHandle, store: &Store, id: &str) -> Result<AttendanceSyncReport, SyncError> {
+async fn sync(
+    sim: &SimHandle,
+    store: &Arc<Store>,
+    id: &str,
+) -> Result<AttendanceSyncReport, SyncError> {
     let (graph, _) = graph_client(sim, "organizer");
     sync_webinar(&graph, store, id, Rules::default(), sim.now(), &|_| {}).await
 }
@@ -50,7 +56,7 @@ fn page(filter: Option<&str>, sort: &str, descending: bool) -> PageQuery {
 async fn a_past_session_syncs_registrations_attendance_and_metrics_that_match_the_tenant() {
     let sim = start_tenant(50).await;
     let ids = course(&sim, "Sync course", 20, 120, 150);
-    let store = Store::open_in_memory().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
     let report = sync(&sim, &store, &ids[0]).await.expect("sync");
     let tenant = sim.webinars().into_iter().find(|w| w.id == ids[0]).unwrap();
     assert_eq!(report.registrations, Some(tenant.registrants.len()));
@@ -157,7 +163,7 @@ async fn a_past_session_syncs_registrations_attendance_and_metrics_that_match_th
 async fn a_restarted_meeting_adds_a_report_version_and_every_version_is_kept() {
     let sim = start_tenant(50).await;
     let ids = course(&sim, "Restarted course", 20, 40, 50);
-    let store = Store::open_in_memory().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
     sync(&sim, &store, &ids[0]).await.unwrap();
     let before = store.session_stats(&ids[0]).unwrap().unwrap();
     assert!(sim.restart_meeting(&ids[0]));
@@ -183,7 +189,7 @@ async fn a_restarted_meeting_adds_a_report_version_and_every_version_is_kept() {
 async fn a_failed_sync_keeps_the_previous_data_and_says_what_failed() {
     let sim = start_tenant(50).await;
     let ids = course(&sim, "Fragile course", 20, 60, 60);
-    let store = Store::open_in_memory().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
     sync(&sim, &store, &ids[0]).await.unwrap();
     let stats = store.session_stats(&ids[0]).unwrap().unwrap();
     let rows = store
@@ -227,7 +233,7 @@ async fn registrations_refused_everywhere_keep_the_last_copy_and_name_the_permis
         ..GraphSwitches::default()
     });
     let ids = course(&sim, "Guarded course", 20, 30, 30);
-    let store = Store::open_in_memory().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
     sync(&sim, &store, &ids[0]).await.unwrap();
     assert_eq!(
         store
@@ -292,7 +298,7 @@ async fn a_session_that_just_ended_shows_its_report_as_pending() {
         registrations: 20,
         records: 20,
     });
-    let store = Store::open_in_memory().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
     let report = sync(&sim, &store, &ids[0]).await.unwrap();
     assert!(report.report_pending, "{report:?}");
     assert_eq!(report.new_reports, 0);

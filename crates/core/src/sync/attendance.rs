@@ -8,8 +8,11 @@
 //! that is missing, never shown as an empty table.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::future::try_join_all;
 
 use super::SyncError;
 use crate::attendance::{Interval, Rules};
@@ -133,10 +136,10 @@ pub fn normalize_report(
                             report.id
                         ));
                     }
-                    Some(Interval {
-                        join,
-                        leave: leave.max(join),
-                    })
+                    // Kept to the millisecond, as the store keeps them: a recompute from the
+                    // store then gives exactly what this sync computed.
+                    let (join, leave) = (join.trunc_subsecs(3), leave.max(join).trunc_subsecs(3));
+                    Some(Interval { join, leave })
                 })
                 .collect();
             RecordRow {
@@ -192,7 +195,7 @@ const REPORT_PENDING_FOR: chrono::Duration = chrono::Duration::hours(24);
 /// Syncs one webinar's registrations and attendance into the local copy.
 pub async fn sync_webinar(
     graph: &GraphClient,
-    store: &Store,
+    store: &Arc<Store>,
     webinar_id: &str,
     rules: Rules,
     now: DateTime<Utc>,
@@ -225,16 +228,68 @@ pub async fn sync_webinar(
         done: 0,
         total: 1,
     });
-    store.apply_attendance(&plan, rules, now)?;
+    // Writing and recomputing a large webinar takes a while: off the async workers, so the
+    // other sessions' fetches keep going meanwhile.
+    let (registrations, new_reports, warnings) = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            store.apply_attendance(&plan, rules, now)?;
+            Ok::<_, SyncError>((
+                plan.registrations.as_ref().map(Vec::len),
+                plan.new_reports.len(),
+                plan.warnings,
+            ))
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+    };
     Ok(AttendanceSyncReport {
         webinar_id: webinar_id.to_string(),
-        registrations: plan.registrations.as_ref().map(Vec::len),
-        new_reports: plan.new_reports.len(),
+        registrations,
+        new_reports,
         reports_known,
         report_pending,
-        warnings: plan.warnings,
+        warnings,
         finished_at: now,
     })
+}
+
+/// Where each webinar of a batch stands: `Some` while it syncs, `None` once it finished.
+pub type BatchProgress = Arc<dyn Fn(&str, Option<SyncProgress>) + Send + Sync>;
+
+/// Syncs several webinars at once (a series' sessions); the shared pacer bounds the reads in
+/// flight. Each webinar is written in its own transaction, so one that fails leaves the others
+/// synced. Results come back in the order of `webinar_ids`.
+pub async fn sync_webinars(
+    graph: &GraphClient,
+    store: &Arc<Store>,
+    webinar_ids: &[String],
+    rules: Rules,
+    now: DateTime<Utc>,
+    progress: BatchProgress,
+) -> Vec<Result<AttendanceSyncReport, SyncError>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in webinar_ids.iter().enumerate() {
+        let (graph, store, progress, id) =
+            (graph.clone(), store.clone(), progress.clone(), id.clone());
+        // Spawned rather than joined in place so parsing pages uses every core.
+        tasks.spawn(async move {
+            let report = |p: SyncProgress| progress(&id, Some(p));
+            let result = sync_webinar(&graph, &store, &id, rules, now, &report).await;
+            progress(&id, None);
+            (i, result)
+        });
+    }
+    let mut results: Vec<(usize, Result<AttendanceSyncReport, SyncError>)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(done) => results.push(done),
+            // A panic in a sync is a bug: surface it as the caller's own.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn fetch(
@@ -247,66 +302,89 @@ async fn fetch(
     let step = |step: &'static str, done: usize, total: usize| {
         progress(SyncProgress { step, done, total })
     };
-    step("Reading the webinar", 0, 4);
-    let webinar = graph.webinar(webinar_id).await?;
+    // Three independent chains run at once (the shared pacer bounds what is in flight): the
+    // webinar itself, registrations with their questions, and sessions → reports → records.
+    // A webinar's time is then its longest chain of pages, not the sum of all of them.
+    step("Reading the webinar, registrations and attendance", 0, 3);
+    let webinar = async { graph.webinar(webinar_id).await.map_err(SyncError::from) };
+    let registrations = async {
+        let (registrations, source, warning) = match graph.registrations(webinar_id).await {
+            Ok((list, endpoint)) => (
+                Some(normalize_registrations(list)),
+                Some(match endpoint {
+                    Endpoint::V1 => "v1.0",
+                    Endpoint::Beta => "beta",
+                }),
+                None,
+            ),
+            Err(e @ GraphError::RegistrationsRefused { .. }) => (None, None, Some(e.to_string())),
+            Err(e) => return Err(SyncError::from(e)),
+        };
+        let questions: Vec<(String, String)> = graph
+            .registration_questions(webinar_id)
+            .await
+            .map(|qs| qs.iter().filter_map(question_column).collect())
+            .or_else(|e| match e {
+                // Questions are only column names: without them, answers show by question id.
+                GraphError::Service(ref s) if s.status == 403 || s.status == 404 => Ok(Vec::new()),
+                e => Err(e),
+            })?;
+        Ok((registrations, source, warning, questions))
+    };
+    let attendance = async {
+        let known: HashSet<String> = store.known_report_ids(webinar_id)?;
+        let sessions = graph.sessions(webinar_id).await?;
+        let listed: Vec<(String, AttendanceReport)> =
+            try_join_all(sessions.iter().map(|s| async move {
+                let reports = graph.attendance_reports(webinar_id, &s.id).await?;
+                Ok::<_, GraphError>(reports.into_iter().map(|r| (s.id.clone(), r)))
+            }))
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let new: Vec<&(String, AttendanceReport)> = listed
+            .iter()
+            .filter(|(_, r)| !known.contains(&r.id))
+            .collect();
+        let (read, total) = (AtomicUsize::new(0), new.len());
+        step("Reading attendance records", 0, total);
+        let new_reports = try_join_all(new.iter().map(|(session_id, report)| {
+            let read = &read;
+            async move {
+                let records = graph
+                    .attendance_records(webinar_id, session_id, &report.id)
+                    .await?;
+                let done = read.fetch_add(1, Ordering::Relaxed) + 1;
+                step("Reading attendance records", done, total);
+                Ok::<_, GraphError>(normalize_report(session_id, report, records))
+            }
+        }))
+        .await?;
+        Ok::<_, SyncError>((
+            known.len() + new.len(),
+            listed.is_empty(),
+            known.is_empty(),
+            new_reports,
+        ))
+    };
+    let (webinar, (registrations, source, warning, questions), attendance) =
+        tokio::try_join!(webinar, registrations, attendance)?;
+    let (reports_known, none_listed, none_known, fetched) = attendance;
+    let mut warnings: Vec<String> = warning.into_iter().collect();
+    let mut new_reports = Vec::with_capacity(fetched.len());
+    for (row, mut w) in fetched {
+        warnings.append(&mut w);
+        new_reports.push(row);
+    }
     let at = |d: &Option<crate::graph::types::DateTimeTimeZone>| {
         d.as_ref().and_then(|d| {
             crate::time::instant(&d.date_time, d.time_zone.as_deref().unwrap_or("UTC")).ok()
         })
     };
     let (start, end) = (at(&webinar.start_date_time), at(&webinar.end_date_time));
-    let sessions = graph.sessions(webinar_id).await?;
-    let mut warnings = Vec::new();
-
-    step("Reading registrations", 1, 4);
-    let (registrations, source) = match graph.registrations(webinar_id).await {
-        Ok((list, endpoint)) => (
-            Some(normalize_registrations(list)),
-            Some(match endpoint {
-                Endpoint::V1 => "v1.0",
-                Endpoint::Beta => "beta",
-            }),
-        ),
-        Err(e @ GraphError::RegistrationsRefused { .. }) => {
-            warnings.push(e.to_string());
-            (None, None)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let questions: Vec<(String, String)> = graph
-        .registration_questions(webinar_id)
-        .await
-        .map(|qs| qs.iter().filter_map(question_column).collect())
-        .or_else(|e| match e {
-            // Questions are only column names: without them, answers show by question id.
-            GraphError::Service(ref s) if s.status == 403 || s.status == 404 => Ok(Vec::new()),
-            e => Err(e),
-        })?;
-
-    step("Reading attendance reports", 2, 4);
-    let known: HashSet<String> = store.known_report_ids(webinar_id)?;
-    let mut listed = Vec::new();
-    for s in &sessions {
-        for r in graph.attendance_reports(webinar_id, &s.id).await? {
-            listed.push((s.id.clone(), r));
-        }
-    }
-    let new: Vec<_> = listed
-        .iter()
-        .filter(|(_, r)| !known.contains(&r.id))
-        .collect();
-    let mut new_reports = Vec::new();
-    for (i, (session_id, report)) in new.iter().enumerate() {
-        step("Reading attendance records", i, new.len());
-        let records = graph
-            .attendance_records(webinar_id, session_id, &report.id)
-            .await?;
-        let (row, mut w) = normalize_report(session_id, report, records);
-        warnings.append(&mut w);
-        new_reports.push(row);
-    }
     let ended = end.is_some_and(|e| e <= now && now - e < REPORT_PENDING_FOR);
-    let report_pending = ended && listed.is_empty() && known.is_empty();
+    let report_pending = ended && none_listed && none_known;
     Ok((
         AttendancePlan {
             webinar_id: webinar_id.to_string(),
@@ -319,7 +397,7 @@ async fn fetch(
             warnings,
         },
         report_pending,
-        known.len() + new.len(),
+        reports_known,
     ))
 }
 

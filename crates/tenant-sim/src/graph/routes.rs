@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 
-use super::{Caller, Ctx, Req, page};
+use super::{Caller, Ctx, PageWindow, Req, page};
 use crate::Sim;
 use crate::directory::{ACCOUNTS, COMPANION_CLIENT_ID};
 use crate::people::{Answer, Question, QuestionKind, Registrant};
@@ -162,23 +162,24 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
             ],
         ) => {
             let now = sim.now();
-            let records = privileged(sim, ctx, caller, id, |w| {
+            let window = PageWindow::of(sim, ctx, &req.query)?;
+            let (records, total) = privileged(sim, ctx, caller, id, |w| {
                 check_session(ctx, w, sid)?;
                 w.visible_reports(now)
                     .into_iter()
                     .find(|r| r.id == *rid)
                     .map(|r| {
-                        r.records
-                            .iter()
-                            .map(webinars::record_json)
-                            .collect::<Vec<_>>()
+                        (
+                            window.slice(&r.records, webinars::record_json),
+                            r.records.len(),
+                        )
                     })
                     .ok_or_else(|| not_found(ctx, "Attendance report", rid))
             })?;
-            Ok(page(
-                sim,
+            Ok(window.respond(
                 ctx,
                 records,
+                total,
                 &req.query,
                 &format!(
                     "{}/solutions/virtualEvents/webinars/{id}/sessions/{sid}/attendanceReports/{rid}/attendanceRecords",
@@ -240,16 +241,17 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
                     "Listing registrations is not supported with delegated permissions on this API version.",
                 ));
             }
-            let list = privileged(sim, ctx, caller, id, |w| {
-                Ok(w.registrants
-                    .iter()
-                    .map(webinars::registration_json)
-                    .collect::<Vec<_>>())
+            let window = PageWindow::of(sim, ctx, &req.query)?;
+            let (list, total) = privileged(sim, ctx, caller, id, |w| {
+                Ok((
+                    window.slice(&w.registrants, webinars::registration_json),
+                    w.registrants.len(),
+                ))
             })?;
-            Ok(page(
-                sim,
+            Ok(window.respond(
                 ctx,
                 list,
+                total,
                 &req.query,
                 &format!(
                     "{}/solutions/virtualEvents/webinars/{id}/registrations",
