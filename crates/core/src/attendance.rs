@@ -9,7 +9,7 @@
 //! percentage of the scheduled length counts only time inside the scheduled window, so joining
 //! early does not inflate it; a zero-length interval is a join of no duration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -173,7 +173,11 @@ pub fn session_metrics(
         .iter()
         .filter(|r| r.status != "canceled")
         .collect();
-    let by_email: BTreeMap<String, &Registrant> = active
+    let by_id: HashMap<&str, &Registrant> = active
+        .iter()
+        .map(|r| (r.registration_id.as_str(), *r))
+        .collect();
+    let by_email: HashMap<String, &Registrant> = active
         .iter()
         .filter_map(|r| lower(&r.email).map(|e| (e, *r)))
         .collect();
@@ -189,7 +193,7 @@ pub fn session_metrics(
         let matched = r
             .registration_id
             .as_ref()
-            .and_then(|id| active.iter().find(|a| &a.registration_id == id).copied())
+            .and_then(|id| by_id.get(id.as_str()).copied())
             .or_else(|| lower(&r.email).and_then(|e| by_email.get(&e).copied()));
         let key = match (matched, lower(&r.email)) {
             (Some(reg), _) => PersonKey::Registration(reg.registration_id.clone()),
@@ -248,7 +252,7 @@ pub fn session_metrics(
             let registrant = g
                 .registration_id
                 .as_ref()
-                .and_then(|id| active.iter().find(|a| &a.registration_id == id));
+                .and_then(|id| by_id.get(id.as_str()).copied());
             PersonSession {
                 registered: registrant.is_some(),
                 name: registrant
@@ -334,13 +338,19 @@ fn presence_curve(
     let from = first.min(start);
     let to = last.max(end);
     let minutes = (to - from).num_minutes().clamp(0, 24 * 60);
+    // Merged intervals of one person never overlap, so the people present at `t` are the
+    // intervals begun by `t` less those ended by `t`: two binary searches per minute.
+    let (mut joins, mut leaves): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = people
+        .iter()
+        .flat_map(|p| p.intervals.iter().filter(|i| i.leave > i.join))
+        .map(|i| (i.join, i.leave))
+        .unzip();
+    joins.sort_unstable();
+    leaves.sort_unstable();
     let curve = (0..=minutes)
         .map(|m| {
             let t = from + Duration::minutes(m);
-            let n = people
-                .iter()
-                .filter(|p| p.intervals.iter().any(|i| i.join <= t && t < i.leave))
-                .count();
+            let n = joins.partition_point(|j| *j <= t) - leaves.partition_point(|l| *l <= t);
             (t, n)
         })
         .collect();

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0003_series_changes.sql"),
     include_str!("store/0004_series_registration.sql"),
     include_str!("store/0005_attendance.sql"),
+    include_str!("store/0006_attendance_compact.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +96,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations
@@ -310,6 +312,82 @@ mod tests {
     fn migrations_are_valid() {
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations.validate().unwrap();
+    }
+
+    /// A copy written before attendance was kept compactly (migration 6) reads the same after.
+    #[test]
+    fn attendance_kept_before_the_compact_layout_is_carried_over() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.to_version(&mut conn, 5).unwrap();
+        conn.execute_batch(
+            r#"
+            INSERT INTO registrations (webinar_id, id, email, email_lower, first_name, last_name,
+                status, registered_at, answers, synced_at)
+            VALUES ('w1', 'reg-1', 'Ada@Example.com', 'ada@example.com', 'Ada', 'Lovelace',
+                'registered', '2026-01-01T09:00:00+00:00', '{"q1":"Yes"}',
+                '2026-01-03T00:00:00+00:00');
+            INSERT INTO attendance_reports (webinar_id, id, session_id, first_seen_at)
+            VALUES ('w1', 'rep-1', 's1', '2026-01-03T00:00:00+00:00');
+            INSERT INTO attendance_records (webinar_id, report_id, id, email, name,
+                registration_id, total_seconds)
+            VALUES ('w1', 'rep-1', 'rec-1', 'ada@example.com', 'Ada Lovelace', 'reg-1', 1800);
+            INSERT INTO attendance_intervals (webinar_id, report_id, record_id, seq, join_at,
+                leave_at)
+            VALUES ('w1', 'rep-1', 'rec-1', 1, '2026-01-02T10:30:00.250+00:00',
+                    '2026-01-02T10:45:00+00:00'),
+                   ('w1', 'rep-1', 'rec-1', 0, '2026-01-02T10:00:00+00:00',
+                    '2026-01-02T10:15:00+00:00');
+            INSERT INTO person_sessions (webinar_id, person_key, registration_id, email, name,
+                name_lower, registered, seconds_present, pct, first_join, last_leave, rejoins,
+                late_minutes, early_leave_minutes, outcome, intervals)
+            VALUES ('w1', 'registration:reg-1', 'reg-1', 'Ada@Example.com', 'Ada Lovelace',
+                'ada lovelace', 1, 1800, 50.0, '2026-01-02T10:00:00+00:00',
+                '2026-01-02T10:45:00+00:00', 1, 0, 15, 'partial',
+                '[["2026-01-02T10:00:00+00:00","2026-01-02T10:15:00+00:00"]]');
+            "#,
+        )
+        .unwrap();
+        let store = Store::prepare(conn, ":memory:".into()).unwrap();
+
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let everyone = PageQuery {
+            sort: "name".into(),
+            limit: 10,
+            ..PageQuery::default()
+        };
+        let people = store.attendance_page("w1", &everyone).unwrap();
+        assert_eq!(people.total, 1, "{people:?}");
+        let ada = &people.rows[0];
+        assert_eq!(
+            (ada.name.as_str(), ada.outcome.as_str(), ada.seconds_present),
+            ("Ada Lovelace", "partial", 1800)
+        );
+        assert_eq!(ada.first_join, Some(t("2026-01-02T10:00:00Z")));
+        assert_eq!(ada.last_leave, Some(t("2026-01-02T10:45:00Z")));
+        assert_eq!(ada.answers.get("q1").map(String::as_str), Some("Yes"));
+
+        let registrations = store.registrations_page("w1", &everyone).unwrap();
+        assert_eq!(registrations.total, 1);
+        assert_eq!(registrations.rows[0].name, "Ada Lovelace");
+
+        // The intervals came over in order and to the millisecond: a recompute from the store
+        // (nothing new) sees both stretches.
+        let conn = store.conn();
+        let packed: String = conn
+            .query_row("SELECT intervals FROM attendance_records", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            packed,
+            format!(
+                "[[{},{}],[{},{}]]",
+                t("2026-01-02T10:00:00Z").timestamp_millis(),
+                t("2026-01-02T10:15:00Z").timestamp_millis(),
+                t("2026-01-02T10:30:00.250Z").timestamp_millis(),
+                t("2026-01-02T10:45:00Z").timestamp_millis()
+            )
+        );
     }
 
     #[test]

@@ -109,28 +109,28 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let w = plan.webinar_id.as_str();
-        let at = now.to_rfc3339();
+        let n = webinar_number(&tx, w)?;
         if let Some(registrations) = &plan.registrations {
-            tx.execute("DELETE FROM registrations WHERE webinar_id = ?1", [w])?;
+            tx.execute("DELETE FROM registrations WHERE w = ?1", [n])?;
             let mut insert = tx.prepare(
-                "INSERT INTO registrations (webinar_id, id, email, email_lower, first_name,
-                     last_name, status, registered_at, canceled_at, user_id, answers, synced_at)
+                "INSERT INTO registrations (w, id, email, email_lower, first_name, last_name,
+                     name_lower, status, registered_at, canceled_at, user_id, answers)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for r in registrations {
                 insert.execute(params![
-                    w,
+                    n,
                     r.id,
                     r.email,
                     r.email.as_ref().map(|e| e.trim().to_lowercase()),
                     r.first_name,
                     r.last_name,
+                    registrant_name(r).to_lowercase(),
                     r.status,
                     r.registered_at.map(|t| t.to_rfc3339()),
                     r.canceled_at.map(|t| t.to_rfc3339()),
                     r.user_id,
                     serde_json::to_string(&r.answers).expect("strings serialize"),
-                    at,
                 ])?;
             }
         }
@@ -147,6 +147,7 @@ impl Store {
                 )?;
             }
         }
+        let mut fresh = Vec::new();
         {
             let mut report = tx.prepare(
                 "INSERT OR IGNORE INTO attendance_reports (webinar_id, id, session_id,
@@ -154,17 +155,14 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let mut record = tx.prepare(
-                "INSERT OR IGNORE INTO attendance_records (webinar_id, report_id, id, email,
-                     name, identity_id, registration_id, role, total_seconds)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO attendance_records (w, report_id, id, email, name, identity_id,
+                     registration_id, role, total_seconds, intervals)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            let mut interval = tx.prepare(
-                "INSERT OR IGNORE INTO attendance_intervals (webinar_id, report_id, record_id,
-                     seq, join_at, leave_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+            let at = now.to_rfc3339();
             for rep in &plan.new_reports {
-                report.execute(params![
+                // A report already kept is never rewritten: its records are already here.
+                if report.execute(params![
                     w,
                     rep.id,
                     rep.session_id,
@@ -172,10 +170,14 @@ impl Store {
                     rep.meeting_end.map(|t| t.to_rfc3339()),
                     rep.total_participants,
                     at,
-                ])?;
+                ])? == 0
+                {
+                    continue;
+                }
+                fresh.push(rep.id.as_str());
                 for rec in &rep.records {
                     record.execute(params![
-                        w,
+                        n,
                         rep.id,
                         rec.id,
                         rec.email,
@@ -184,27 +186,52 @@ impl Store {
                         rec.registration_id,
                         rec.role,
                         rec.total_seconds,
+                        pack_intervals(&rec.intervals),
                     ])?;
-                    for (seq, iv) in rec.intervals.iter().enumerate() {
-                        interval.execute(params![
-                            w,
-                            rep.id,
-                            rec.id,
-                            seq,
-                            iv.join.to_rfc3339(),
-                            iv.leave.to_rfc3339(),
-                        ])?;
-                    }
                 }
             }
+        }
+        // What this sync brought is already in memory; only older data is read back.
+        let registrants = match &plan.registrations {
+            Some(list) => list
+                .iter()
+                .map(|r| Registrant {
+                    registration_id: r.id.clone(),
+                    email: r.email.clone(),
+                    name: registrant_name(r),
+                    status: r.status.clone(),
+                })
+                .collect(),
+            None => stored_registrants(&tx, n)?,
+        };
+        let mut records = stored_records(&tx, n, &fresh)?;
+        for rep in plan
+            .new_reports
+            .iter()
+            .filter(|r| fresh.contains(&r.id.as_str()))
+        {
+            records.extend(rep.records.iter().map(|r| Record {
+                report_id: rep.id.clone(),
+                email: r.email.clone(),
+                name: r.name.clone(),
+                identity_id: r.identity_id.clone(),
+                registration_id: r.registration_id.clone(),
+                role: r.role.clone(),
+                intervals: r.intervals.clone(),
+            }));
         }
         recompute(
             &tx,
             w,
-            plan.scheduled_start,
-            plan.scheduled_end,
-            plan.registrations_source,
-            plan.registrations.is_some(),
+            n,
+            Inputs {
+                start: plan.scheduled_start,
+                end: plan.scheduled_end,
+                source: plan.registrations_source,
+                registrations_fresh: plan.registrations.is_some(),
+                registrants,
+                records,
+            },
             rules,
             now,
         )?;
@@ -291,7 +318,7 @@ impl Store {
         q: &PageQuery,
     ) -> Result<Page<AttendanceRow>, StoreError> {
         let order = match q.sort.as_str() {
-            "email" => "p.email COLLATE NOCASE",
+            "email" => "p.email_lower",
             "time" => "p.seconds_present",
             "pct" => "p.pct",
             "firstJoin" => "p.first_join",
@@ -303,97 +330,83 @@ impl Store {
             _ => "p.name_lower",
         };
         let dir = if q.descending { "DESC" } else { "ASC" };
-        // ?3 is always bound, so every variant names it.
-        let (filter_sql, filter) = match q.filter.as_deref() {
-            Some("unregistered") => (
-                "AND p.registered = 0 AND p.seconds_present > 0 AND ?3 = ''",
-                None,
-            ),
-            Some(f @ ("attended" | "partial" | "noShow")) => ("AND p.outcome = ?3", Some(f)),
-            _ => ("AND ?3 = ''", None),
-        };
-        let search = format!("%{}%", q.search.trim().to_lowercase());
         let conn = self.conn();
+        let Some(n) = known_number(&conn, webinar_id)? else {
+            return Ok(Page {
+                rows: Vec::new(),
+                total: 0,
+            });
+        };
+        // Each condition is added only when asked for, so an unsearched page walks an index.
+        let mut filter = String::new();
+        let mut args: Vec<rusqlite::types::Value> = vec![n.into()];
+        match q.filter.as_deref() {
+            Some("unregistered") => {
+                filter.push_str(" AND p.registered = 0 AND p.seconds_present > 0")
+            }
+            Some(f @ ("attended" | "partial" | "noShow")) => {
+                args.push(f.to_string().into());
+                filter.push_str(&format!(" AND p.outcome = ?{}", args.len()));
+            }
+            _ => {}
+        }
+        let search = q.search.trim().to_lowercase();
+        if !search.is_empty() {
+            args.push(format!("%{search}%").into());
+            filter.push_str(&format!(
+                " AND (p.name_lower LIKE ?{0} OR p.email_lower LIKE ?{0})",
+                args.len()
+            ));
+        }
         let total: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM person_sessions p
-                 WHERE p.webinar_id = ?1 AND (p.name_lower LIKE ?2 OR lower(p.email) LIKE ?2)
-                 {filter_sql}"
-            ),
-            params![webinar_id, search, filter.unwrap_or("")],
+            &format!("SELECT count(*) FROM person_sessions p WHERE p.w = ?1{filter}"),
+            rusqlite::params_from_iter(&args),
             |r| r.get(0),
         )?;
+        let (limit, offset) = (args.len() + 1, args.len() + 2);
+        args.push((q.limit.max(1) as i64).into());
+        args.push((q.offset as i64).into());
+        // The page is chosen from the index alone (skipped rows are never read or joined);
+        // only its rows are then read in full.
         let mut stmt = conn.prepare(&format!(
-            "SELECT p.person_key, p.name, p.email, p.registered, p.seconds_present, p.pct,
+            "WITH chosen AS (
+                 SELECT p.rowid AS id, row_number() OVER () AS at FROM (
+                     SELECT p.rowid FROM person_sessions p WHERE p.w = ?1{filter}
+                     ORDER BY {order} {dir}, p.rowid {dir}
+                     LIMIT ?{limit} OFFSET ?{offset}) p)
+             SELECT p.person_key, p.name, p.email, p.registered, p.seconds_present, p.pct,
                     p.first_join, p.last_leave, p.rejoins, p.late_minutes,
                     p.early_leave_minutes, p.outcome, r.answers
-             FROM person_sessions p
-             LEFT JOIN registrations r
-                 ON r.webinar_id = p.webinar_id AND r.id = p.registration_id
-             WHERE p.webinar_id = ?1 AND (p.name_lower LIKE ?2 OR lower(p.email) LIKE ?2)
-             {filter_sql}
-             ORDER BY {order} {dir}, p.person_key
-             LIMIT ?4 OFFSET ?5"
+             FROM chosen JOIN person_sessions p ON p.rowid = chosen.id
+             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
+             ORDER BY chosen.at"
         ))?;
-        let rows = stmt
-            .query_map(
-                params![
-                    webinar_id,
-                    search,
-                    filter.unwrap_or(""),
-                    q.limit.max(1) as i64,
-                    q.offset as i64
-                ],
-                |r| {
-                    Ok((
-                        (
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, bool>(3)?,
-                            r.get::<_, i64>(4)?,
-                            r.get::<_, f64>(5)?,
-                        ),
-                        (
-                            r.get::<_, Option<String>>(6)?,
-                            r.get::<_, Option<String>>(7)?,
-                            r.get::<_, u32>(8)?,
-                            r.get::<_, i64>(9)?,
-                            r.get::<_, i64>(10)?,
-                            r.get::<_, String>(11)?,
-                            r.get::<_, Option<String>>(12)?,
-                        ),
-                    ))
-                },
-            )?
-            .map(|row| {
-                let (
-                    (person_key, name, email, registered, seconds_present, pct),
-                    (first, last, rejoins, late, early, outcome, answers),
-                ) = row?;
-                Ok(AttendanceRow {
-                    person_key,
-                    name,
-                    email,
-                    registered,
-                    seconds_present,
-                    pct,
-                    first_join: first.as_deref().map(parse_time).transpose()?,
-                    last_leave: last.as_deref().map(parse_time).transpose()?,
-                    rejoins,
-                    late_minutes: late,
-                    early_leave_minutes: early,
-                    outcome,
-                    answers: answers
-                        .map(|a| serde_json::from_str(&a))
-                        .transpose()
-                        .map_err(|_| StoreError::Corrupt("registration answers".into()))?
-                        .unwrap_or_default(),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let answers: Option<String> = r.get(12)?;
+            out.push(AttendanceRow {
+                person_key: r.get(0)?,
+                name: r.get(1)?,
+                email: r.get(2)?,
+                registered: r.get(3)?,
+                seconds_present: r.get(4)?,
+                pct: r.get(5)?,
+                first_join: r.get::<_, Option<i64>>(6)?.map(millis).transpose()?,
+                last_leave: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
+                rejoins: r.get(8)?,
+                late_minutes: r.get(9)?,
+                early_leave_minutes: r.get(10)?,
+                outcome: r.get(11)?,
+                answers: answers
+                    .map(|a| serde_json::from_str(&a))
+                    .transpose()
+                    .map_err(|_| StoreError::Corrupt("registration answers".into()))?
+                    .unwrap_or_default(),
+            });
+        }
         Ok(Page {
-            rows,
+            rows: out,
             total: total as usize,
         })
     }
@@ -408,67 +421,68 @@ impl Store {
             "email" => "email_lower",
             "status" => "status",
             "registeredAt" => "registered_at",
-            _ => "lower(first_name || ' ' || last_name)",
+            _ => "name_lower",
         };
         let dir = if q.descending { "DESC" } else { "ASC" };
-        let (filter_sql, filter) = match q.filter.as_deref() {
-            Some(f) if !f.is_empty() => ("AND status = ?3", f),
-            _ => ("AND ?3 = ''", ""),
-        };
-        let search = format!("%{}%", q.search.trim().to_lowercase());
         let conn = self.conn();
-        let matches = format!(
-            "webinar_id = ?1 AND (lower(first_name || ' ' || last_name) LIKE ?2
-                                   OR email_lower LIKE ?2) {filter_sql}"
-        );
+        let Some(n) = known_number(&conn, webinar_id)? else {
+            return Ok(Page {
+                rows: Vec::new(),
+                total: 0,
+            });
+        };
+        let mut filter = String::new();
+        let mut args: Vec<rusqlite::types::Value> = vec![n.into()];
+        if let Some(f) = q.filter.as_deref().filter(|f| !f.is_empty()) {
+            args.push(f.to_string().into());
+            filter.push_str(&format!(" AND status = ?{}", args.len()));
+        }
+        let search = q.search.trim().to_lowercase();
+        if !search.is_empty() {
+            args.push(format!("%{search}%").into());
+            filter.push_str(&format!(
+                " AND (name_lower LIKE ?{0} OR email_lower LIKE ?{0})",
+                args.len()
+            ));
+        }
         let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM registrations WHERE {matches}"),
-            params![webinar_id, search, filter],
+            &format!("SELECT count(*) FROM registrations WHERE w = ?1{filter}"),
+            rusqlite::params_from_iter(&args),
             |r| r.get(0),
         )?;
+        let (limit, offset) = (args.len() + 1, args.len() + 2);
+        args.push((q.limit.max(1) as i64).into());
+        args.push((q.offset as i64).into());
         let mut stmt = conn.prepare(&format!(
             "SELECT id, first_name, last_name, email, status, registered_at, canceled_at, answers
-             FROM registrations WHERE {matches}
-             ORDER BY {order} {dir}, id LIMIT ?4 OFFSET ?5"
+             FROM registrations WHERE w = ?1{filter}
+             ORDER BY {order} {dir}, id LIMIT ?{limit} OFFSET ?{offset}"
         ))?;
-        let rows = stmt
-            .query_map(
-                params![
-                    webinar_id,
-                    search,
-                    filter,
-                    q.limit.max(1) as i64,
-                    q.offset as i64
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                },
-            )?
-            .map(|row| {
-                let (id, first, last, email, status, at, canceled, answers) = row?;
-                Ok(RegistrationListRow {
-                    id,
-                    name: format!("{first} {last}").trim().to_string(),
-                    email,
-                    status,
-                    registered_at: at.as_deref().map(parse_time).transpose()?,
-                    canceled_at: canceled.as_deref().map(parse_time).transpose()?,
-                    answers: serde_json::from_str(&answers)
-                        .map_err(|_| StoreError::Corrupt("registration answers".into()))?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (first, last): (String, String) = (r.get(1)?, r.get(2)?);
+            out.push(RegistrationListRow {
+                id: r.get(0)?,
+                name: format!("{first} {last}").trim().to_string(),
+                email: r.get(3)?,
+                status: r.get(4)?,
+                registered_at: r
+                    .get::<_, Option<String>>(5)?
+                    .as_deref()
+                    .map(parse_time)
+                    .transpose()?,
+                canceled_at: r
+                    .get::<_, Option<String>>(6)?
+                    .as_deref()
+                    .map(parse_time)
+                    .transpose()?,
+                answers: serde_json::from_str(text(r, 7)?)
+                    .map_err(|_| StoreError::Corrupt("registration answers".into()))?,
+            });
+        }
         Ok(Page {
-            rows,
+            rows: out,
             total: total as usize,
         })
     }
@@ -480,135 +494,190 @@ impl Store {
     ) -> Result<Vec<Vec<PersonSession>>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT person_key, registration_id, email, name, registered, seconds_present, pct,
-                    first_join, last_leave, rejoins, late_minutes, early_leave_minutes, outcome
-             FROM person_sessions WHERE webinar_id = ?1",
+            "SELECT p.person_key, p.registration_id, p.email, p.name, p.registered,
+                    p.seconds_present, p.pct, p.first_join, p.last_leave, p.rejoins,
+                    p.late_minutes, p.early_leave_minutes, p.outcome
+             FROM person_sessions p JOIN attendance_webinars a ON a.n = p.w
+             WHERE a.webinar_id = ?1",
         )?;
         webinar_ids
             .iter()
             .map(|w| {
-                stmt.query_map([w], |r| {
-                    Ok((
-                        (
-                            r.get::<_, String>(0)?,
-                            r.get::<_, Option<String>>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, bool>(4)?,
-                            r.get::<_, i64>(5)?,
-                            r.get::<_, f64>(6)?,
-                        ),
-                        (
-                            r.get::<_, Option<String>>(7)?,
-                            r.get::<_, Option<String>>(8)?,
-                            r.get::<_, u32>(9)?,
-                            r.get::<_, i64>(10)?,
-                            r.get::<_, i64>(11)?,
-                            r.get::<_, String>(12)?,
-                        ),
-                    ))
-                })?
-                .map(|row| {
-                    let (
-                        (key, registration_id, email, name, registered, seconds, pct),
-                        (first, last, rejoins, late, early, outcome),
-                    ) = row?;
-                    Ok(PersonSession {
-                        key: PersonKey::Anonymous(key),
-                        registration_id,
-                        email,
-                        name,
-                        registered,
-                        seconds_present: seconds,
-                        pct_of_scheduled: pct,
-                        first_join: first.as_deref().map(parse_time).transpose()?,
-                        last_leave: last.as_deref().map(parse_time).transpose()?,
-                        rejoins,
-                        late_minutes: late,
-                        early_leave_minutes: early,
-                        outcome: match outcome.as_str() {
+                let mut rows = stmt.query([w])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(PersonSession {
+                        key: PersonKey::Anonymous(r.get(0)?),
+                        registration_id: r.get(1)?,
+                        email: r.get(2)?,
+                        name: r.get(3)?,
+                        registered: r.get(4)?,
+                        seconds_present: r.get(5)?,
+                        pct_of_scheduled: r.get(6)?,
+                        first_join: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
+                        last_leave: r.get::<_, Option<i64>>(8)?.map(millis).transpose()?,
+                        rejoins: r.get(9)?,
+                        late_minutes: r.get(10)?,
+                        early_leave_minutes: r.get(11)?,
+                        outcome: match text(r, 12)? {
                             "attended" => crate::attendance::Outcome::Attended,
                             "partial" => crate::attendance::Outcome::Partial,
                             _ => crate::attendance::Outcome::NoShow,
                         },
                         intervals: Vec::new(),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
+                    });
+                }
+                Ok(out)
             })
             .collect()
     }
 }
 
+/// The small number the large tables use for a webinar, made on first use.
+fn webinar_number(tx: &Transaction<'_>, webinar_id: &str) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO attendance_webinars (webinar_id) VALUES (?1)",
+        [webinar_id],
+    )?;
+    Ok(tx.query_row(
+        "SELECT n FROM attendance_webinars WHERE webinar_id = ?1",
+        [webinar_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// The webinar's number, if anything was ever kept for it.
+fn known_number(conn: &rusqlite::Connection, webinar_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT n FROM attendance_webinars WHERE webinar_id = ?1",
+            [webinar_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn registrant_name(r: &crate::sync::attendance::RegistrationRow) -> String {
+    format!("{} {}", r.first_name, r.last_name)
+        .trim()
+        .to_string()
+}
+
+/// A text column borrowed from its row (no copy for what is parsed at once).
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str, StoreError> {
+    r.get_ref(i)?
+        .as_str()
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+/// Intervals as stored: JSON `[[join, leave], …]` in Unix milliseconds.
+fn pack_intervals(intervals: &[Interval]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + intervals.len() * 32);
+    out.push('[');
+    for (i, iv) in intervals.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "[{},{}]",
+            iv.join.timestamp_millis(),
+            iv.leave.timestamp_millis()
+        );
+    }
+    out.push(']');
+    out
+}
+
+fn unpack_intervals(text: &str) -> Result<Vec<Interval>, StoreError> {
+    let pairs: Vec<(i64, i64)> = serde_json::from_str(text)
+        .map_err(|_| StoreError::Corrupt("attendance intervals".into()))?;
+    pairs
+        .into_iter()
+        .map(|(j, l)| {
+            Ok(Interval {
+                join: millis(j)?,
+                leave: millis(l)?,
+            })
+        })
+        .collect()
+}
+
+fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
+}
+
+fn stored_registrants(tx: &Transaction<'_>, n: i64) -> Result<Vec<Registrant>, StoreError> {
+    let mut stmt = tx.prepare(
+        "SELECT id, email, first_name, last_name, status FROM registrations WHERE w = ?1",
+    )?;
+    let rows = stmt.query_map([n], |r| {
+        Ok(Registrant {
+            registration_id: r.get(0)?,
+            email: r.get(1)?,
+            name: format!("{} {}", r.get::<_, String>(2)?, r.get::<_, String>(3)?)
+                .trim()
+                .to_string(),
+            status: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every kept record of the webinar except those of the reports named in `skip`.
+fn stored_records(tx: &Transaction<'_>, n: i64, skip: &[&str]) -> Result<Vec<Record>, StoreError> {
+    let mut stmt = tx.prepare(
+        "SELECT report_id, email, name, identity_id, registration_id, role, intervals
+         FROM attendance_records WHERE w = ?1",
+    )?;
+    let mut rows = stmt.query([n])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let report_id: String = r.get(0)?;
+        if skip.contains(&report_id.as_str()) {
+            continue;
+        }
+        out.push(Record {
+            report_id,
+            email: r.get(1)?,
+            name: r.get(2)?,
+            identity_id: r.get(3)?,
+            registration_id: r.get(4)?,
+            role: r.get(5)?,
+            intervals: unpack_intervals(text(r, 6)?)?,
+        });
+    }
+    Ok(out)
+}
+
+/// What a recompute works from.
+struct Inputs {
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    source: Option<&'static str>,
+    registrations_fresh: bool,
+    registrants: Vec<Registrant>,
+    records: Vec<Record>,
+}
+
 /// Recomputes a webinar's person rows and numbers from everything kept for it.
-#[allow(clippy::too_many_arguments)]
 fn recompute(
     tx: &Transaction<'_>,
     w: &str,
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
-    source: Option<&str>,
-    registrations_fresh: bool,
+    n: i64,
+    inputs: Inputs,
     rules: Rules,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare(
-        "SELECT id, email, first_name, last_name, status FROM registrations WHERE webinar_id = ?1",
-    )?;
-    let registrants = stmt
-        .query_map([w], |r| {
-            Ok(Registrant {
-                registration_id: r.get(0)?,
-                email: r.get(1)?,
-                name: format!("{} {}", r.get::<_, String>(2)?, r.get::<_, String>(3)?)
-                    .trim()
-                    .to_string(),
-                status: r.get(4)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut stmt = tx.prepare(
-        "SELECT r.report_id, r.id, r.email, r.name, r.identity_id, r.registration_id, r.role,
-                i.join_at, i.leave_at
-         FROM attendance_records r
-         LEFT JOIN attendance_intervals i
-             ON i.webinar_id = r.webinar_id AND i.report_id = r.report_id AND i.record_id = r.id
-         WHERE r.webinar_id = ?1
-         ORDER BY r.report_id, r.id, i.seq",
-    )?;
-    let mut records: Vec<Record> = Vec::new();
-    let mut last: Option<(String, String)> = None;
-    let mut rows = stmt.query([w])?;
-    while let Some(r) = rows.next()? {
-        let report_id: String = r.get(0)?;
-        let id: String = r.get(1)?;
-        if last.as_ref() != Some(&(report_id.clone(), id.clone())) {
-            records.push(Record {
-                report_id: report_id.clone(),
-                email: r.get(2)?,
-                name: r.get(3)?,
-                identity_id: r.get(4)?,
-                registration_id: r.get(5)?,
-                role: r.get(6)?,
-                intervals: Vec::new(),
-            });
-            last = Some((report_id, id));
-        }
-        if let (Some(join), Some(leave)) = (
-            r.get::<_, Option<String>>(7)?,
-            r.get::<_, Option<String>>(8)?,
-        ) {
-            records
-                .last_mut()
-                .expect("pushed above")
-                .intervals
-                .push(Interval {
-                    join: parse_time(&join)?,
-                    leave: parse_time(&leave)?,
-                });
-        }
-    }
-    drop(rows);
+    let Inputs {
+        start,
+        end,
+        source,
+        registrations_fresh,
+        registrants,
+        records,
+    } = inputs;
     let report_count: i64 = tx.query_row(
         "SELECT count(*) FROM attendance_reports WHERE webinar_id = ?1",
         [w],
@@ -625,41 +694,45 @@ fn recompute(
         }
     };
     let m = session_metrics(start, end, &registrants, &records, rules);
-    tx.execute("DELETE FROM person_sessions WHERE webinar_id = ?1", [w])?;
+    tx.execute("DELETE FROM person_sessions WHERE w = ?1", [n])?;
     let mut insert = tx.prepare(
-        "INSERT INTO person_sessions (webinar_id, person_key, registration_id, email, name,
+        "INSERT INTO person_sessions (w, person_key, registration_id, email, email_lower, name,
              name_lower, registered, seconds_present, pct, first_join, last_leave, rejoins,
              late_minutes, early_leave_minutes, outcome, intervals)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
-    for p in &m.people {
+    // Written in name order, so the name indexes (and the rowids that break ties) grow at
+    // their ends instead of taking each row at a random place.
+    let mut people: Vec<(String, &PersonSession)> = m
+        .people
+        .iter()
+        .map(|p| (p.name.to_lowercase(), p))
+        .collect();
+    people.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name_lower, p) in people {
         let key = match &p.key {
             PersonKey::Registration(id) => format!("registration:{id}"),
             PersonKey::Email(e) => format!("email:{e}"),
             PersonKey::Anonymous(a) => format!("anonymous:{a}"),
         };
-        let intervals: Vec<(String, String)> = p
-            .intervals
-            .iter()
-            .map(|i| (i.join.to_rfc3339(), i.leave.to_rfc3339()))
-            .collect();
         insert.execute(params![
-            w,
+            n,
             key,
             p.registration_id,
             p.email,
+            p.email.as_ref().map(|e| e.trim().to_lowercase()),
             p.name,
-            p.name.to_lowercase(),
+            name_lower,
             p.registered,
             p.seconds_present,
             p.pct_of_scheduled,
-            p.first_join.map(|t| t.to_rfc3339()),
-            p.last_leave.map(|t| t.to_rfc3339()),
+            p.first_join.map(|t| t.timestamp_millis()),
+            p.last_leave.map(|t| t.timestamp_millis()),
             p.rejoins,
             p.late_minutes,
             p.early_leave_minutes,
             p.outcome.as_str(),
-            serde_json::to_string(&intervals).expect("strings serialize"),
+            pack_intervals(&p.intervals),
         ])?;
     }
     let presence: Vec<(String, usize)> = m
