@@ -279,3 +279,21 @@ pub async fn series_attendance(
         .await?
         .into())
 }
+
+/// Changes the outcome rules and recomputes every kept session; returns how many.
+#[tauri::command]
+pub async fn set_attendance_rules(
+    state: State<'_, AppState>,
+    attended_pct: f64,
+    completion_pct: f64,
+) -> Reply<usize> {
+    let rules = webinar_desk_core::attendance::Rules {
+        attended_pct,
+        completion_pct,
+    };
+    Ok(state
+        .desk()
+        .await
+        .set_attendance_rules(rules, chrono::Utc::now())
+        .await?)
+}

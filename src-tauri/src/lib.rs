@@ -82,6 +82,7 @@ pub fn run(launch: Launch) {
             commands::generate_sessions,
             commands::sync_attendance,
             commands::sync_series_attendance,
+            commands::set_attendance_rules,
             commands::sync_progress,
             commands::session_attendance,
             commands::session_registrations,

@@ -404,4 +404,6 @@ export const api = {
   sessionAttendance: (webinarId: string, query: PageQuery) => call<SessionAttendance>('session_attendance', { webinarId, query }),
   sessionRegistrations: (webinarId: string, query: PageQuery) => call<Page<RegistrationRow>>('session_registrations', { webinarId, query }),
   seriesAttendance: (seriesId: string) => call<SeriesAttendance>('series_attendance', { seriesId }),
+  setAttendanceRules: (attendedPct: number, completionPct: number) =>
+    call<number>('set_attendance_rules', { attendedPct, completionPct }),
 };

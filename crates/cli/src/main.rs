@@ -57,6 +57,15 @@ enum Command {
         /// A series id (from `series list`) or a webinar id (from `webinars list`).
         id: String,
     },
+    /// Show the outcome rules, or change them (every kept session is recomputed, offline).
+    Rules {
+        /// Present for at least this % of a session counts as attended (default 80).
+        #[arg(long)]
+        attended: Option<f64>,
+        /// Attended at least this % of a series' sessions completes it (default 75).
+        #[arg(long)]
+        completion: Option<f64>,
+    },
     /// Print attendance from the local copy (works offline): one row per person for a webinar,
     /// or the people × sessions matrix for a series. Tab-separated, or JSON lines.
     Attendance {
@@ -370,6 +379,22 @@ async fn run(command: Command) -> Result<(), DeskError> {
             }
         }
         Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
+        Command::Rules {
+            attended,
+            completion,
+        } => {
+            let mut rules = desk.attendance_rules().await?;
+            if attended.is_some() || completion.is_some() {
+                rules.attended_pct = attended.unwrap_or(rules.attended_pct);
+                rules.completion_pct = completion.unwrap_or(rules.completion_pct);
+                let n = desk.set_attendance_rules(rules, chrono::Utc::now()).await?;
+                eprintln!("Recomputed {n} sessions.");
+            }
+            println!(
+                "attended: present for at least {}% of a session\ncomplete: attended at least {}% of a series' sessions",
+                rules.attended_pct, rules.completion_pct
+            );
+        }
     }
     Ok(())
 }

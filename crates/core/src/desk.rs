@@ -97,6 +97,9 @@ pub enum DeskError {
     /// operation arrive as `Graph` and `Store`.
     #[error(transparent)]
     Series(crate::series::SeriesError),
+    /// Outcome rules out of range; nothing was changed.
+    #[error("{0}")]
+    InvalidRules(String),
 }
 
 impl From<crate::series::SeriesError> for DeskError {
@@ -136,6 +139,7 @@ impl DeskError {
             DeskError::NotConfigured => ErrorKind::NotConfigured,
             DeskError::NotSignedIn => ErrorKind::SignInRequired,
             DeskError::Config(ConfigError::Invalid(_)) => ErrorKind::InvalidConfig,
+            DeskError::InvalidRules(_) => ErrorKind::InvalidConfig,
             DeskError::Config(_) => ErrorKind::Storage,
             DeskError::Auth(e) | DeskError::Graph(GraphError::Auth(e)) => auth_kind(e),
             DeskError::Graph(GraphError::Unreachable { .. }) => ErrorKind::Offline,
@@ -259,7 +263,6 @@ pub struct Desk {
     inner: Mutex<Inner>,
     /// Where each running attendance sync stands, by webinar id (for progress bars).
     syncing: Arc<std::sync::Mutex<HashMap<String, SyncProgress>>>,
-    rules: Rules,
 }
 
 impl Desk {
@@ -289,7 +292,6 @@ impl Desk {
             http: auth::http_client(),
             pacer: Pacer::new(Limits::GRAPH),
             syncing: Default::default(),
-            rules: Rules::default(),
             inner: Mutex::new(Inner {
                 tenant,
                 account,
@@ -813,11 +815,12 @@ impl Desk {
                 return Err(e);
             }
         };
+        let rules = store.attendance_rules()?;
         let results = sync::attendance::sync_webinars(
             &graph,
             &store,
             &[webinar_id.to_string()],
-            self.rules,
+            rules,
             now,
             self.sync_progress_sink(),
         )
@@ -843,11 +846,12 @@ impl Desk {
             .filter(|s| s.published)
             .filter_map(|s| s.webinar_id.clone())
             .collect();
+        let rules = store.attendance_rules()?;
         let results = sync::attendance::sync_webinars(
             &graph,
             &store,
             &ids,
-            self.rules,
+            rules,
             now,
             self.sync_progress_sink(),
         )
@@ -920,15 +924,52 @@ impl Desk {
             .iter()
             .map(|w| store.session_stats(w))
             .collect::<Result<Vec<_>, _>>()?;
+        let rules = store.attendance_rules()?;
         Ok(SeriesAttendance {
-            rows: crate::attendance::series_matrix(&people, self.rules),
+            rows: crate::attendance::series_matrix(&people, rules),
             sessions: sessions
                 .into_iter()
                 .zip(stats)
                 .map(|((n, w), s)| (n, w, s))
                 .collect(),
-            rules: self.rules,
+            rules,
         })
+    }
+
+    /// The organizer's outcome rules.
+    pub async fn attendance_rules(&self) -> Result<Rules, DeskError> {
+        Ok(self.local_store().await?.attendance_rules()?)
+    }
+
+    /// Changes the outcome rules and recomputes every kept webinar with them (offline: only the
+    /// local copy is involved). Returns how many webinars were recomputed.
+    pub async fn set_attendance_rules(
+        &self,
+        rules: Rules,
+        now: DateTime<Utc>,
+    ) -> Result<usize, DeskError> {
+        for (what, pct) in [
+            (
+                "The share of a session to count as attended",
+                rules.attended_pct,
+            ),
+            (
+                "The share of sessions to complete a series",
+                rules.completion_pct,
+            ),
+        ] {
+            if !(pct > 0.0 && pct <= 100.0) {
+                return Err(DeskError::InvalidRules(format!(
+                    "{what} must be a percentage above 0 and at most 100 (got {pct})."
+                )));
+            }
+        }
+        let store = self.local_store().await?;
+        Ok(
+            tokio::task::spawn_blocking(move || store.set_attendance_rules(rules, now))
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?,
+        )
     }
 
     /// The settings as saved (possibly incomplete), for the settings form.

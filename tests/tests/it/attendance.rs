@@ -307,3 +307,48 @@ async fn a_session_that_just_ended_shows_its_report_as_pending() {
     assert!(!report.report_pending);
     assert_eq!(report.new_reports, 1);
 }
+
+#[tokio::test]
+async fn faults_between_pages_of_records_neither_lose_nor_repeat_anyone() {
+    let sim = start_tenant(50).await;
+    let ids = course(&sim, "Flaky pages", 20, 120, 180);
+    let clean = Arc::new(Store::open_in_memory().unwrap());
+    sync(&sim, &clean, &ids[0]).await.expect("a clean sync");
+    let expected = clean
+        .attendance_page(&ids[0], &page(None, "name", false))
+        .unwrap();
+
+    // The second and third pages of records (and one of registrations) fail once each, then
+    // answer: the retries must resume at the same page, neither skipping nor repeating one.
+    sim.inject_graph_fault(
+        GraphFault::status("attendanceRecords", 503, "ServiceUnavailable", "Busy.")
+            .on(Method::GET)
+            .skip(1)
+            .times(1),
+    );
+    sim.inject_graph_fault(
+        GraphFault::status("attendanceRecords", 504, "GatewayTimeout", "Slow.")
+            .on(Method::GET)
+            .skip(3)
+            .times(1),
+    );
+    sim.inject_graph_fault(
+        GraphFault::status("registrations", 503, "ServiceUnavailable", "Busy.")
+            .on(Method::GET)
+            .skip(2)
+            .times(1),
+    );
+    let flaky = Arc::new(Store::open_in_memory().unwrap());
+    let report = sync(&sim, &flaky, &ids[0]).await.expect("retried sync");
+    let tenant = sim.webinars().into_iter().find(|w| w.id == ids[0]).unwrap();
+    assert_eq!(report.registrations, Some(tenant.registrants.len()));
+    let got = flaky
+        .attendance_page(&ids[0], &page(None, "name", false))
+        .unwrap();
+    assert_eq!(got.total, expected.total);
+    assert_eq!(got, expected, "the same people with the same numbers");
+    assert_eq!(
+        flaky.session_stats(&ids[0]).unwrap().map(|s| s.attended),
+        clean.session_stats(&ids[0]).unwrap().map(|s| s.attended)
+    );
+}

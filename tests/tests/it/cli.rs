@@ -175,9 +175,14 @@ async fn configure_sign_in_list_with_sync_and_from_the_cache_offline() {
     );
 }
 
-/// The pids of running `webinar-desk-cli series publish <id>` processes, read from /proc by
-/// exact command line (never a pattern, never a process group).
+/// The pids of running `webinar-desk-cli series publish <id>` processes.
 fn publishing(id: &str) -> Vec<u32> {
+    running(&["series", "publish", id])
+}
+
+/// The pids of running `webinar-desk-cli <args…>` processes, read from /proc by exact command
+/// line (never a pattern, never a process group).
+fn running(wanted: &[&str]) -> Vec<u32> {
     let bin = cli_binary();
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -195,8 +200,8 @@ fn publishing(id: &str) -> Vec<u32> {
         let is_cli = args
             .first()
             .is_some_and(|a| std::path::Path::new(std::str::from_utf8(a).unwrap_or("")) == bin);
-        if is_cli && args.get(1..4) == Some(&[b"series".as_slice(), b"publish", id.as_bytes()][..])
-        {
+        let rest: Vec<&[u8]> = wanted.iter().map(|a| a.as_bytes()).collect();
+        if is_cli && args.get(1..1 + rest.len()) == Some(&rest[..]) {
             pids.push(pid);
         }
     }
@@ -205,19 +210,32 @@ fn publishing(id: &str) -> Vec<u32> {
 
 /// kill -9 the publishing CLI (no destructor, no flush, no goodbye); its wrapper
 /// (dbus-run-session) then ends its private bus and exits by itself.
-async fn kill_9(mut child: std::process::Child, id: &str) {
-    let pids = publishing(id);
-    assert!(!pids.is_empty(), "the publishing CLI was not running");
+async fn kill_9(child: std::process::Child, id: &str) {
+    assert!(
+        kill_9_running(child, &["series", "publish", id]).await,
+        "the publishing CLI was not running"
+    );
+}
+
+/// kill -9 the CLI running `args`, if it still runs; says whether it did.
+async fn kill_9_running(mut child: std::process::Child, args: &[&str]) -> bool {
+    let pids = running(args);
+    let found = !pids.is_empty();
     for pid in pids {
         let status = std::process::Command::new("kill")
             .args(["-KILL", "--", &pid.to_string()])
             .status()
             .unwrap();
-        assert!(status.success());
+        // It may have finished between the look and the kill.
+        assert!(
+            status.success() || !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "could not kill {pid}"
+        );
     }
     tokio::task::spawn_blocking(move || child.wait().ok())
         .await
         .unwrap();
+    found
 }
 
 /// Journal rows in the account's database (read beside the writer: WAL allows it).
@@ -487,4 +505,87 @@ async fn show_edit_and_cancel_a_series_from_a_script() {
             .filter(|w| w.display_name.starts_with("Scripted course"))
             .all(|w| w.status == "canceled")
     );
+}
+
+/// `attendance <id> --json` from the local copy: one line per person.
+async fn attendance_json(cli: &Cli, id: &str) -> String {
+    let out = cli.run(&["attendance", id, "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
+    let sim = start_tenant(50).await;
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "Killed sync".into(),
+        sessions: 1,
+        first_start: sim.now() - chrono::Duration::days(3),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations: 400,
+        records: 600,
+    });
+    let id = ids[0].as_str();
+    let cli = signed_in_cli(&sim).await;
+    let synced = cli.run(&["sync", id]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let before = attendance_json(&cli, id).await;
+    assert!(before.lines().count() >= 400, "{before}");
+
+    // A restarted meeting: a full sync now brings a second report version, so the new copy
+    // differs from the old one and a mix of the two would show.
+    assert!(sim.restart_meeting(id));
+    sim.advance_clock(chrono::Duration::minutes(30));
+    sim.set_latency(std::time::Duration::from_millis(30));
+    let home = cli.scratch.path().join("home");
+    let mut after: Option<String> = None;
+    let mut killed = 0;
+    for delay_ms in [
+        150u64, 300, 450, 600, 750, 900, 1_050, 1_200, 1_400, 1_700, 2_000,
+    ] {
+        let child = cli
+            .command(&["sync", id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        if kill_9_running(child, &["sync", id]).await {
+            killed += 1;
+        }
+        let db = webinar_desk_tests::files_below(&home)
+            .into_iter()
+            .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
+            .expect("the local copy");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "after a kill at {delay_ms} ms");
+        drop(conn);
+        let now = attendance_json(&cli, id).await;
+        if now != before {
+            // The new copy, whole: every later run must show exactly it.
+            match &after {
+                Some(a) => assert_eq!(&now, a, "after a kill at {delay_ms} ms"),
+                None => after = Some(now),
+            }
+        }
+    }
+    assert!(
+        killed >= 3,
+        "only {killed} runs were still going when killed"
+    );
+    let synced = cli.run(&["sync", id]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let whole = attendance_json(&cli, id).await;
+    assert_ne!(whole, before, "the second report version changes the copy");
+    if let Some(a) = after {
+        assert_eq!(
+            whole, a,
+            "a copy seen between kills was not the whole new one"
+        );
+    }
 }

@@ -338,3 +338,89 @@ async fn opening_the_app_finishes_a_publish_or_an_edit_a_crash_cut_short() {
     assert_eq!(sim.graph_stats().reads, reads);
     assert_eq!(reopened.series_list().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn outcome_rules_are_checked_saved_and_applied_to_every_kept_session_offline() {
+    use webinar_desk_core::attendance::Rules;
+    let sim = start_tenant(50).await;
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "Rules course".into(),
+        sessions: 2,
+        first_start: sim.now() - chrono::Duration::days(20),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations: 80,
+        records: 120,
+    });
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let d = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    for id in &ids {
+        d.sync_attendance(id, sim.now()).await.unwrap();
+    }
+    let before: Vec<_> = {
+        let mut v = Vec::new();
+        for id in &ids {
+            let q = webinar_desk_core::store::PageQuery {
+                limit: 10,
+                ..Default::default()
+            };
+            v.push(d.session_attendance(id, &q).await.unwrap().stats.unwrap());
+        }
+        v
+    };
+    assert_eq!(d.attendance_rules().await.unwrap(), Rules::default());
+
+    let wrong = d
+        .set_attendance_rules(
+            Rules {
+                attended_pct: 0.0,
+                completion_pct: 75.0,
+            },
+            sim.now(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::InvalidConfig);
+    assert!(wrong.to_string().contains("above 0"), "{wrong}");
+    assert_eq!(d.attendance_rules().await.unwrap(), Rules::default());
+
+    // Offline: the tenant is gone, the recompute needs only the local copy.
+    drop(sim);
+    let lenient = Rules {
+        attended_pct: 10.0,
+        completion_pct: 50.0,
+    };
+    assert_eq!(
+        d.set_attendance_rules(lenient, chrono::Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
+    drop(d);
+    let again = desk(&home, &start_tenant(50).await, keychain);
+    assert_eq!(again.attendance_rules().await.unwrap(), lenient, "saved");
+    for (id, old) in ids.iter().zip(before) {
+        let q = webinar_desk_core::store::PageQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        let new = again
+            .session_attendance(id, &q)
+            .await
+            .unwrap()
+            .stats
+            .unwrap();
+        assert!(
+            new.attended > old.attended,
+            "a lower bar turns partial attendees into attendees: {old:?} → {new:?}"
+        );
+        assert_eq!(
+            new.attended + new.partial,
+            old.attended + old.partial,
+            "the same people were present"
+        );
+        assert_eq!(new.registered, old.registered);
+    }
+}

@@ -111,3 +111,10 @@ ALTER TABLE person_sessions_v2 RENAME TO person_sessions;
 CREATE INDEX person_sessions_by_name ON person_sessions (w, name_lower);
 CREATE INDEX person_sessions_by_outcome ON person_sessions (w, outcome, name_lower);
 CREATE INDEX person_sessions_by_time ON person_sessions (w, outcome, seconds_present);
+
+-- The organizer's rules for outcomes (one row; absent means the defaults).
+CREATE TABLE attendance_rules (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    attended_pct    REAL NOT NULL CHECK (attended_pct > 0 AND attended_pct <= 100),
+    completion_pct  REAL NOT NULL CHECK (completion_pct > 0 AND completion_pct <= 100)
+) STRICT;

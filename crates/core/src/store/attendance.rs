@@ -240,6 +240,69 @@ impl Store {
         Ok(())
     }
 
+    /// The organizer's outcome rules (the defaults until changed).
+    pub fn attendance_rules(&self) -> Result<Rules, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Rules {
+                        attended_pct: r.get(0)?,
+                        completion_pct: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Saves new outcome rules and recomputes every webinar's metrics from the kept data with
+    /// them, all in one transaction. Returns how many webinars were recomputed.
+    pub fn set_attendance_rules(
+        &self,
+        rules: Rules,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO attendance_rules (id, attended_pct, completion_pct) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET attended_pct = ?1, completion_pct = ?2",
+            params![rules.attended_pct, rules.completion_pct],
+        )?;
+        let webinars: Vec<(String, i64, Option<String>, Option<String>)> = {
+            let mut stmt = tx.prepare(
+                "SELECT a.webinar_id, a.n, s.scheduled_start, s.scheduled_end
+                 FROM attendance_webinars a JOIN session_stats s ON s.webinar_id = a.webinar_id",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (w, n, start, end) in &webinars {
+            let registrants = stored_registrants(&tx, *n)?;
+            let records = stored_records(&tx, *n, &[])?;
+            recompute(
+                &tx,
+                w,
+                *n,
+                Inputs {
+                    start: start.as_deref().map(parse_time).transpose()?,
+                    end: end.as_deref().map(parse_time).transpose()?,
+                    source: None,
+                    registrations_fresh: false,
+                    registrants,
+                    records,
+                },
+                rules,
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(webinars.len())
+    }
+
     /// The numbers of a session as last computed.
     pub fn session_stats(&self, webinar_id: &str) -> Result<Option<SessionStats>, StoreError> {
         let conn = self.conn();
