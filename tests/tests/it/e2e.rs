@@ -366,6 +366,22 @@ async fn attendance_of_a_past_series_online_then_offline() {
     click_text(&app, "button.open", "Power BI for Marketing").await;
     let matrix = wait_for_text(&app, "#series-matrix", |t| t.contains(&of_n)).await;
     assert!(matrix.contains("Yes") || matrix.contains("No"), "{matrix}");
+    // The outcome rules change offline: only the local copy is recomputed.
+    wait_for(&app, "#edit-rules").await.click().await.unwrap();
+    set_value(&app, "#attended-pct", "50").await;
+    app.execute(
+        "document.querySelector('form.rules').scrollIntoView({ block: 'center' })",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&app, "12-outcome-rules").await;
+    click_text(&app, "form.rules button", "Apply to every session").await;
+    wait_for_text(&app, "#rules-note", |t| t.starts_with("Recomputed")).await;
+    wait_for_text(&app, "#rules-summary", |t| {
+        t.contains("at least 50% of a session")
+    })
+    .await;
     let sync = wait_for(&app, "#sync-series").await;
     assert_eq!(
         sync.attr("disabled").await.unwrap().as_deref(),
