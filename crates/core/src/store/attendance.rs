@@ -400,35 +400,25 @@ impl Store {
                 total: 0,
             });
         };
-        // Each condition is added only when asked for, so an unsearched page walks an index.
-        let mut filter = String::new();
-        let mut args: Vec<rusqlite::types::Value> = vec![n.into()];
+        let mut c = Conditions::of(n);
         match q.filter.as_deref() {
-            Some("unregistered") => {
-                filter.push_str(" AND p.registered = 0 AND p.seconds_present > 0")
-            }
+            Some("unregistered") => c.add("p.registered = 0 AND p.seconds_present > 0", None),
             Some(f @ ("attended" | "partial" | "noShow")) => {
-                args.push(f.to_string().into());
-                filter.push_str(&format!(" AND p.outcome = ?{}", args.len()));
+                c.add("p.outcome = ?", Some(f.to_string()))
             }
             _ => {}
         }
-        let search = q.search.trim().to_lowercase();
-        if !search.is_empty() {
-            args.push(format!("%{search}%").into());
-            filter.push_str(&format!(
-                " AND (p.name_lower LIKE ?{0} OR p.email_lower LIKE ?{0})",
-                args.len()
-            ));
-        }
+        c.search(&q.search, "p.name_lower", "p.email_lower");
         let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM person_sessions p WHERE p.w = ?1{filter}"),
-            rusqlite::params_from_iter(&args),
+            &format!(
+                "SELECT count(*) FROM person_sessions p WHERE p.w = ?1{}",
+                c.sql
+            ),
+            rusqlite::params_from_iter(&c.args),
             |r| r.get(0),
         )?;
-        let (limit, offset) = (args.len() + 1, args.len() + 2);
-        args.push((q.limit.max(1) as i64).into());
-        args.push((q.offset as i64).into());
+        let filter = c.sql.clone();
+        let (limit, offset, args) = c.paged(q);
         // The page is chosen from the index alone (skipped rows are never read or joined);
         // only its rows are then read in full.
         let mut stmt = conn.prepare(&format!(
@@ -494,28 +484,18 @@ impl Store {
                 total: 0,
             });
         };
-        let mut filter = String::new();
-        let mut args: Vec<rusqlite::types::Value> = vec![n.into()];
+        let mut c = Conditions::of(n);
         if let Some(f) = q.filter.as_deref().filter(|f| !f.is_empty()) {
-            args.push(f.to_string().into());
-            filter.push_str(&format!(" AND status = ?{}", args.len()));
+            c.add("status = ?", Some(f.to_string()));
         }
-        let search = q.search.trim().to_lowercase();
-        if !search.is_empty() {
-            args.push(format!("%{search}%").into());
-            filter.push_str(&format!(
-                " AND (name_lower LIKE ?{0} OR email_lower LIKE ?{0})",
-                args.len()
-            ));
-        }
+        c.search(&q.search, "name_lower", "email_lower");
         let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM registrations WHERE w = ?1{filter}"),
-            rusqlite::params_from_iter(&args),
+            &format!("SELECT count(*) FROM registrations WHERE w = ?1{}", c.sql),
+            rusqlite::params_from_iter(&c.args),
             |r| r.get(0),
         )?;
-        let (limit, offset) = (args.len() + 1, args.len() + 2);
-        args.push((q.limit.max(1) as i64).into());
-        args.push((q.offset as i64).into());
+        let filter = c.sql.clone();
+        let (limit, offset, args) = c.paged(q);
         let mut stmt = conn.prepare(&format!(
             "SELECT id, first_name, last_name, email, status, registered_at, canceled_at, answers
              FROM registrations WHERE w = ?1{filter}
@@ -593,6 +573,54 @@ impl Store {
                 Ok(out)
             })
             .collect()
+    }
+}
+
+/// The `WHERE` of a table page after `w = ?1`, with its arguments. Each condition is added
+/// only when asked for, so an unsearched, unfiltered page walks an index.
+struct Conditions {
+    sql: String,
+    args: Vec<rusqlite::types::Value>,
+}
+
+impl Conditions {
+    fn of(webinar_number: i64) -> Self {
+        Self {
+            sql: String::new(),
+            args: vec![webinar_number.into()],
+        }
+    }
+
+    /// `AND condition`; its one `?` (if any) becomes the next numbered argument.
+    fn add(&mut self, condition: &str, arg: Option<String>) {
+        let condition = match arg {
+            Some(a) => {
+                self.args.push(a.into());
+                condition.replace('?', &format!("?{}", self.args.len()))
+            }
+            None => condition.to_string(),
+        };
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition);
+    }
+
+    /// Case-insensitive substring of the name or e-mail column; nothing for an empty search.
+    fn search(&mut self, search: &str, name: &str, email: &str) {
+        let search = search.trim().to_lowercase();
+        if !search.is_empty() {
+            self.args.push(format!("%{search}%").into());
+            let at = self.args.len();
+            self.sql
+                .push_str(&format!(" AND ({name} LIKE ?{at} OR {email} LIKE ?{at})"));
+        }
+    }
+
+    /// The arguments with the page's limit and offset appended, and their numbers.
+    fn paged(mut self, q: &PageQuery) -> (usize, usize, Vec<rusqlite::types::Value>) {
+        let at = self.args.len();
+        self.args.push((q.limit.max(1) as i64).into());
+        self.args.push((q.offset as i64).into());
+        (at + 1, at + 2, self.args)
     }
 }
 
