@@ -815,16 +815,9 @@ impl Desk {
                 return Err(e);
             }
         };
-        let rules = store.attendance_rules()?;
-        let results = sync::attendance::sync_webinars(
-            &graph,
-            &store,
-            &[webinar_id.to_string()],
-            rules,
-            now,
-            self.sync_progress_sink(),
-        )
-        .await;
+        let results = self
+            .sync_attendance_of(&graph, &store, &[webinar_id.to_string()], now)
+            .await?;
         Ok(results
             .into_iter()
             .next()
@@ -846,28 +839,28 @@ impl Desk {
             .filter(|s| s.published)
             .filter_map(|s| s.webinar_id.clone())
             .collect();
-        let rules = store.attendance_rules()?;
-        let results = sync::attendance::sync_webinars(
-            &graph,
-            &store,
-            &ids,
-            rules,
-            now,
-            self.sync_progress_sink(),
-        )
-        .await;
+        let results = self.sync_attendance_of(&graph, &store, &ids, now).await?;
         Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?)
     }
 
-    fn sync_progress_sink(&self) -> sync::attendance::BatchProgress {
+    /// Syncs webinars at once with the organizer's rules, reporting progress in `syncing`.
+    async fn sync_attendance_of(
+        &self,
+        graph: &GraphClient,
+        store: &Arc<Store>,
+        ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<AttendanceSyncReport, SyncError>>, DeskError> {
+        let rules = store.attendance_rules()?;
         let syncing = self.syncing.clone();
-        Arc::new(move |id: &str, p: Option<SyncProgress>| {
+        let progress = Arc::new(move |id: &str, p: Option<SyncProgress>| {
             let mut map = syncing.lock().unwrap_or_else(|e| e.into_inner());
             match p {
                 Some(p) => map.insert(id.to_string(), p),
                 None => map.remove(id),
             };
-        })
+        });
+        Ok(sync::attendance::sync_webinars(graph, store, ids, rules, now, progress).await)
     }
 
     /// Where a running sync of a webinar stands (`None` when none is running).
