@@ -794,6 +794,7 @@ impl SimHandle {
                 .wrapping_mul(31)
                 .wrapping_add(data.generated),
         );
+        let audience = people::audience(&mut rng, spec.registrations * 2);
         let mut ids = Vec::new();
         for n in 0..spec.sessions {
             let start = spec.first_start + spec.every * n as i32;
@@ -811,6 +812,7 @@ impl SimHandle {
                     registrations: spec.registrations,
                     records: spec.records,
                 },
+                Some(&audience),
                 now,
                 webinars::REPORT_DELAY,
             );

@@ -244,17 +244,23 @@ fn answers(rng: &mut StdRng, questions: &[Question], job: &str) -> Vec<Answer> {
         .collect()
 }
 
-/// Registrations for a session starting at `start`, made in the weeks before it (never after
-/// `now`).
-pub fn registrations(
-    rng: &mut StdRng,
-    questions: &[Question],
-    count: usize,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Vec<Registrant> {
-    let latest = start.min(now);
-    (0..count)
+/// Someone who may register. A series' audience is a list of these, so the same people come
+/// back session after session, as they do in real series (a registration is still per webinar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Entra object id, for people of the tenant.
+    pub user_id: Option<String>,
+    pub time_zone: String,
+    pub language: String,
+    pub job: String,
+}
+
+/// `size` different people (their addresses are unique: a number follows the name).
+pub fn audience(rng: &mut StdRng, size: usize) -> Vec<Person> {
+    (0..size)
         .map(|i| {
             let first = FIRST[rng.gen_range(0..FIRST.len())];
             let last = LAST[rng.gen_range(0..LAST.len())];
@@ -266,7 +272,49 @@ pub fn registrations(
             } else {
                 format!("{local}@{domain}")
             };
-            let internal = company == "Contoso";
+            Person {
+                first_name: first.to_string(),
+                last_name: last.to_string(),
+                email,
+                user_id: (company == "Contoso").then(|| guid(rng)),
+                time_zone: ZONES[rng.gen_range(0..ZONES.len())].to_string(),
+                language: if rng.gen_bool(0.7) { "en-us" } else { "de-de" }.to_string(),
+                job: JOBS[rng.gen_range(0..JOBS.len())].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// About `count` people of an audience for one session: the regulars at its front come to most
+/// sessions, the rest drop in now and then. The audience's order is kept.
+pub fn session_crowd(rng: &mut StdRng, audience: &[Person], count: usize) -> Vec<Person> {
+    let regulars = (count * 3 / 5).min(audience.len());
+    let mut chosen: Vec<usize> = (0..regulars).filter(|_| rng.gen_bool(0.85)).collect();
+    let others = audience.len() - regulars;
+    let need = count.saturating_sub(chosen.len()).min(others);
+    chosen.extend(
+        rand::seq::index::sample(rng, others, need)
+            .into_iter()
+            .map(|k| regulars + k),
+    );
+    chosen.sort_unstable();
+    chosen.into_iter().map(|i| audience[i].clone()).collect()
+}
+
+/// One registration per person, with answers, a status (some cancel, a few wait) and a time
+/// before the session (and before `now`).
+pub fn registrations(
+    rng: &mut StdRng,
+    questions: &[Question],
+    people: &[Person],
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Registrant> {
+    let latest = start.min(now);
+    people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
             let registered_at = latest - Duration::minutes(rng.gen_range(10..60 * 24 * 21));
             let roll: f64 = rng.r#gen();
             let (status, canceled_at) = if roll < 0.08 {
@@ -279,19 +327,18 @@ pub fn registrations(
             } else {
                 ("registered", None)
             };
-            let job = JOBS[rng.gen_range(0..JOBS.len())];
             Registrant {
                 id: guid(rng),
-                user_id: internal.then(|| guid(rng)),
-                email,
-                first_name: first.to_string(),
-                last_name: last.to_string(),
+                user_id: p.user_id.clone(),
+                email: p.email.clone(),
+                first_name: p.first_name.clone(),
+                last_name: p.last_name.clone(),
                 status: status.to_string(),
                 registered_at,
                 canceled_at: canceled_at.map(|c| c.min(latest)),
-                time_zone: ZONES[rng.gen_range(0..ZONES.len())].to_string(),
-                language: if rng.gen_bool(0.7) { "en-us" } else { "de-de" }.to_string(),
-                answers: answers(rng, questions, job),
+                time_zone: p.time_zone.clone(),
+                language: p.language.clone(),
+                answers: answers(rng, questions, &p.job),
                 external: rng
                     .gen_bool(0.2)
                     .then(|| (Some("newsletter".to_string()), Some(format!("crm-{i:05}")))),
@@ -457,7 +504,8 @@ mod tests {
             .with_timezone(&Utc);
         let end = start + Duration::minutes(60);
         let qs = questions(&mut rng);
-        let regs = registrations(&mut rng, &qs, 300, start, start);
+        let people = audience(&mut rng, 300);
+        let regs = registrations(&mut rng, &qs, &people, start, start);
         let report = report(
             &mut rng,
             &regs,

@@ -215,14 +215,25 @@ pub fn seed(seed: u64, now: DateTime<Utc>) -> Vec<Webinar> {
     }
     // Registrations and attendance, from their own stream so adding webinars above does not
     // reshuffle every person below.
+    // Each series has its audience, so its regulars show up in session after session.
     let mut people_rng = StdRng::seed_from_u64(seed ^ 0x5EED_0F9E_091E);
+    let mut audiences: std::collections::HashMap<String, Vec<people::Person>> = Default::default();
     for w in &mut out {
         let size = people_rng.gen_range(12..90);
         let crowd = Crowd {
             registrations: size,
             records: size * 3 / 4,
         };
-        w.populate(&mut people_rng, crowd, now, REPORT_DELAY);
+        let series = w
+            .display_name
+            .split(" — ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let audience = audiences
+            .entry(series)
+            .or_insert_with(|| people::audience(&mut people_rng, 150));
+        w.populate(&mut people_rng, crowd, Some(audience), now, REPORT_DELAY);
         if w.status == "published" && w.reports.len() == 1 && people_rng.gen_bool(0.1) {
             // The organizer rejoined after everyone left: Teams produces a second report.
             w.restart_meeting(&mut people_rng, Duration::minutes(12), REPORT_DELAY);
@@ -318,6 +329,7 @@ impl Webinar {
         &mut self,
         rng: &mut StdRng,
         crowd: Crowd,
+        audience: Option<&[people::Person]>,
         now: DateTime<Utc>,
         delay: Duration,
     ) {
@@ -325,13 +337,12 @@ impl Webinar {
             return;
         }
         self.questions = people::questions(rng);
-        self.registrants = people::registrations(
-            rng,
-            &self.questions,
-            crowd.registrations,
-            self.start_utc(),
-            now,
-        );
+        let people = match audience {
+            Some(a) => people::session_crowd(rng, a, crowd.registrations),
+            None => people::audience(rng, crowd.registrations),
+        };
+        self.registrants =
+            people::registrations(rng, &self.questions, &people, self.start_utc(), now);
         let (start, end) = (self.start_utc(), self.end_utc());
         if self.status == "published" && end <= now {
             self.reports.push(people::report(
