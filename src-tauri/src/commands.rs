@@ -7,10 +7,11 @@ use webinar_desk_core::auth::SignInOptions;
 
 use crate::AppState;
 use crate::dto::{
-    AttendanceSyncDto, ChangeDto, EditOutcomeDto, PageDto, PageQueryDto, PlanDto, ProgressDto,
-    PublishOutcomeDto, RecurrenceDto, RegistrantCountDto, RegistrationRowDto, RemainingDto,
-    SavedDto, SeriesAttendanceDto, SeriesDetailDto, SeriesSummaryDto, SessionAttendanceDto,
-    SessionDto, SettingsDto, StatusDto, SyncReportDto, UiError, WebinarListDto, ZoneDto,
+    AttendanceSyncDto, ChangeDto, EditOutcomeDto, PageDto, PageQueryDto, PersonHistoryDto,
+    PersonRefDto, PlanDto, ProgressDto, PublishOutcomeDto, RecurrenceDto, RegistrantCountDto,
+    RegistrationRowDto, RemainingDto, SavedDto, SeriesAttendanceDto, SeriesDetailDto,
+    SeriesSummaryDto, SessionAttendanceDto, SessionDto, SettingsDto, StatusDto, SyncReportDto,
+    UiError, WebinarListDto, ZoneDto,
 };
 
 type Reply<T> = Result<T, UiError>;
@@ -296,4 +297,18 @@ pub async fn set_attendance_rules(
         .await
         .set_attendance_rules(rules, chrono::Utc::now())
         .await?)
+}
+
+/// One person's registrations and attendance in every webinar of the local copy.
+#[tauri::command]
+pub async fn person_history(
+    state: State<'_, AppState>,
+    person: PersonRefDto,
+) -> Reply<PersonHistoryDto> {
+    Ok(state
+        .desk()
+        .await
+        .person_history(&person.into())
+        .await?
+        .into())
 }

@@ -6,8 +6,8 @@ mod attendance;
 mod series;
 
 pub use attendance::{
-    PageDto, PageQueryDto, ProgressDto, RegistrationRowDto, SeriesAttendanceDto,
-    SessionAttendanceDto, SyncReportDto as AttendanceSyncDto,
+    PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, ProgressDto, RegistrationRowDto,
+    SeriesAttendanceDto, SessionAttendanceDto, SyncReportDto as AttendanceSyncDto,
 };
 pub use series::*;
 

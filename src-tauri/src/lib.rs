@@ -87,6 +87,7 @@ pub fn run(launch: Launch) {
             commands::session_attendance,
             commands::session_registrations,
             commands::series_attendance,
+            commands::person_history,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

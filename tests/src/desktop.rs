@@ -515,3 +515,22 @@ pub async fn wait_for_content(client: &Client, css: &str, check: impl Fn(&str) -
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Waits until nothing matches `css` (a closed dialog, a finished banner).
+pub async fn wait_gone(client: &Client, css: &str) {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let present = client
+            .execute(
+                "return document.querySelector(arguments[0]) !== null",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("look for {css}: {e}"));
+        if present == serde_json::Value::Bool(false) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} is still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

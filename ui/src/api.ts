@@ -346,9 +346,42 @@ export interface SessionAttendance {
   sync: { lastSuccessAt: string | null; lastAttemptAt: string; lastError: string | null } | null;
 }
 
+export interface MatrixRow {
+  /** Unique among the rows. */
+  person: string;
+  email: string | null;
+  /** For someone without an e-mail: their key in the one session they were seen in. */
+  sessionKey: string | null;
+  name: string;
+  cells: (Outcome | null)[];
+  attended: number;
+  complete: boolean;
+}
+
+/** Whom the person drawer shows: everyone with an e-mail, or one person of one session. */
+export type PersonRef = { by: 'email'; email: string } | { by: 'inSession'; webinarId: string; personKey: string };
+
+export interface PersonInWebinar {
+  webinarId: string;
+  title: string | null;
+  start: string | null;
+  seriesId: string | null;
+  seriesTitle: string | null;
+  session: number | null;
+  registration: RegistrationRow | null;
+  attendance: AttendanceRow | null;
+  questions: { id: string; text: string }[];
+}
+
+export interface PersonHistory {
+  name: string;
+  email: string | null;
+  webinars: PersonInWebinar[];
+}
+
 export interface SeriesAttendance {
   sessions: { n: number; webinarId: string; stats: SessionStats | null }[];
-  rows: { person: string; name: string; cells: (Outcome | null)[]; attended: number; complete: boolean }[];
+  rows: MatrixRow[];
   attendedPct: number;
   completionPct: number;
 }
@@ -404,6 +437,7 @@ export const api = {
   sessionAttendance: (webinarId: string, query: PageQuery) => call<SessionAttendance>('session_attendance', { webinarId, query }),
   sessionRegistrations: (webinarId: string, query: PageQuery) => call<Page<RegistrationRow>>('session_registrations', { webinarId, query }),
   seriesAttendance: (seriesId: string) => call<SeriesAttendance>('series_attendance', { seriesId }),
+  personHistory: (person: PersonRef) => call<PersonHistory>('person_history', { person }),
   setAttendanceRules: (attendedPct: number, completionPct: number) =>
     call<number>('set_attendance_rules', { attendedPct, completionPct }),
 };

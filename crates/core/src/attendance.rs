@@ -98,6 +98,27 @@ pub enum PersonKey {
     Anonymous(String),
 }
 
+impl PersonKey {
+    /// The key as the local copy and the window name a row: `kind:value`.
+    pub fn to_stored(&self) -> String {
+        match self {
+            PersonKey::Registration(id) => format!("registration:{id}"),
+            PersonKey::Email(e) => format!("email:{e}"),
+            PersonKey::Anonymous(a) => format!("anonymous:{a}"),
+        }
+    }
+
+    /// Reads `to_stored`'s text back; a text of no known kind is taken as anonymous.
+    pub fn from_stored(text: &str) -> Self {
+        match text.split_once(':') {
+            Some(("registration", id)) => PersonKey::Registration(id.to_string()),
+            Some(("email", e)) => PersonKey::Email(e.to_string()),
+            Some(("anonymous", a)) => PersonKey::Anonymous(a.to_string()),
+            _ => PersonKey::Anonymous(text.to_string()),
+        }
+    }
+}
+
 /// One person's presence in one session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonSession {
@@ -360,8 +381,13 @@ fn presence_curve(
 /// One person across a series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatrixRow {
-    /// E-mail (lower-case) when known, else the per-session key.
+    /// Unique among the rows: the e-mail (lower-case) when known, else the session's number
+    /// and the person's key there.
     pub person: String,
+    /// Lower-case; `None` for someone seen without one (then in one session only).
+    pub email: Option<String>,
+    /// For someone without an e-mail: their key in the one session they were seen in.
+    pub session_key: Option<String>,
     pub name: String,
     /// One cell per session, in session order: `None` when the person neither registered for
     /// nor attended that session.
@@ -371,15 +397,22 @@ pub struct MatrixRow {
 }
 
 /// The people × sessions matrix: people matched across sessions by e-mail (registrations are
-/// per session in Teams), "attended k of N", and the completion rule.
+/// per session in Teams), "attended k of N", and the completion rule. Someone seen without an
+/// e-mail (a phone dial-in, a guest) has a row per session: a name alone is never taken to be
+/// the same person.
 pub fn series_matrix(sessions: &[Vec<PersonSession>], rules: Rules) -> Vec<MatrixRow> {
     let n = sessions.len();
     let mut rows: BTreeMap<String, MatrixRow> = BTreeMap::new();
     for (i, people) in sessions.iter().enumerate() {
         for p in people {
-            let person = lower(&p.email).unwrap_or_else(|| format!("{:?}", p.key));
+            let email = lower(&p.email);
+            let person = email
+                .clone()
+                .unwrap_or_else(|| format!("{}/{}", i + 1, p.key.to_stored()));
             let row = rows.entry(person.clone()).or_insert_with(|| MatrixRow {
                 person,
+                session_key: email.is_none().then(|| p.key.to_stored()),
+                email,
                 name: p.name.clone(),
                 cells: vec![None; n],
                 attended: 0,
@@ -671,5 +704,30 @@ mod tests {
             [Some(Outcome::Attended), None, Some(Outcome::NoShow), None]
         );
         assert_eq!((bob.attended, bob.complete), (1, false));
+    }
+
+    #[test]
+    fn people_without_an_e_mail_are_never_merged_across_sessions_by_name() {
+        let caller = |ivs| Record {
+            name: Some("Caller 0123".into()),
+            ..rec("v", None, None, ivs)
+        };
+        let s1 = metrics(&[], &[caller(vec![iv("10:00", "11:00")])]);
+        let s2 = metrics(&[], &[caller(vec![iv("10:00", "11:00")])]);
+        let m = series_matrix(&[s1.people, s2.people], Rules::default());
+        assert_eq!(m.len(), 2, "one row per session: {m:?}");
+        assert_eq!(m[0].cells, [Some(Outcome::Attended), None]);
+        assert_eq!(m[1].cells, [None, Some(Outcome::Attended)]);
+        assert_eq!(m[0].email, None);
+        assert_eq!(
+            m[0].session_key.as_deref(),
+            Some("anonymous:Caller 0123"),
+            "the drawer finds them within their session by this key"
+        );
+        assert_eq!(
+            PersonKey::from_stored(m[0].session_key.as_deref().unwrap()),
+            PersonKey::Anonymous("Caller 0123".into())
+        );
+        assert_ne!(m[0].person, m[1].person);
     }
 }

@@ -900,6 +900,15 @@ impl Desk {
             .registrations_page(webinar_id, query)?)
     }
 
+    /// One person's registrations and attendance in every webinar of the local copy (no
+    /// network), newest first: what the person drawer shows.
+    pub async fn person_history(
+        &self,
+        who: &crate::store::PersonRef,
+    ) -> Result<crate::store::PersonHistory, DeskError> {
+        Ok(self.local_store().await?.person_history(who)?)
+    }
+
     /// The people × sessions matrix of a series, from the local copy: the sessions in order
     /// (number, webinar id, per-session numbers) and one row per person.
     pub async fn series_attendance(&self, series_id: &str) -> Result<SeriesAttendance, DeskError> {

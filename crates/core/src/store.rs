@@ -13,9 +13,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
 mod attendance;
+mod person;
 mod series;
 
 pub use attendance::{AttendanceRow, Page, PageQuery, RegistrationListRow, SessionStats};
+pub use person::{PersonHistory, PersonInWebinar, PersonRef};
 pub use series::{JournalEntry, Phase, SeriesState, WrittenSession};
 
 use crate::sync::{ListingPlan, WebinarRecord};
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0004_series_registration.sql"),
     include_str!("store/0005_attendance.sql"),
     include_str!("store/0006_attendance_compact.sql"),
+    include_str!("store/0007_people_by_email.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

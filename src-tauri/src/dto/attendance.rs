@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use webinar_desk_core::desk::{SeriesAttendance, SessionAttendance};
 use webinar_desk_core::store::{
-    AttendanceRow, Page, PageQuery, RegistrationListRow, SessionStats, SyncState,
+    AttendanceRow, Page, PageQuery, PersonHistory, PersonRef, RegistrationListRow, SessionStats,
+    SyncState,
 };
 use webinar_desk_core::sync::attendance::{AttendanceSyncReport, SyncProgress};
 
@@ -268,6 +269,8 @@ pub struct MatrixSessionDto {
 #[serde(rename_all = "camelCase")]
 pub struct MatrixRowDto {
     pub person: String,
+    pub email: Option<String>,
+    pub session_key: Option<String>,
     pub name: String,
     /// One per session: `attended`, `partial`, `noShow`, or null.
     pub cells: Vec<Option<&'static str>>,
@@ -301,6 +304,8 @@ impl From<SeriesAttendance> for SeriesAttendanceDto {
                 .into_iter()
                 .map(|r| MatrixRowDto {
                     person: r.person,
+                    email: r.email,
+                    session_key: r.session_key,
                     name: r.name,
                     cells: r.cells.iter().map(|c| c.map(|o| o.as_str())).collect(),
                     attended: r.attended,
@@ -309,6 +314,91 @@ impl From<SeriesAttendance> for SeriesAttendanceDto {
                 .collect(),
             attended_pct: a.rules.attended_pct,
             completion_pct: a.rules.completion_pct,
+        }
+    }
+}
+
+/// Whom the person drawer is about: `{by: "email", email}` or, for a person without an
+/// e-mail, `{by: "inSession", webinarId, personKey}`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "by", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PersonRefDto {
+    Email {
+        email: String,
+    },
+    InSession {
+        webinar_id: String,
+        person_key: String,
+    },
+}
+
+impl From<PersonRefDto> for PersonRef {
+    fn from(p: PersonRefDto) -> Self {
+        match p {
+            PersonRefDto::Email { email } => PersonRef::Email(email),
+            PersonRefDto::InSession {
+                webinar_id,
+                person_key,
+            } => PersonRef::InSession {
+                webinar_id,
+                person_key,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonHistoryDto {
+    pub name: String,
+    pub email: Option<String>,
+    pub webinars: Vec<PersonInWebinarDto>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonInWebinarDto {
+    pub webinar_id: String,
+    pub title: Option<String>,
+    pub start: Option<String>,
+    pub series_id: Option<String>,
+    pub series_title: Option<String>,
+    pub session: Option<u32>,
+    pub registration: Option<RegistrationRowDto>,
+    pub attendance: Option<AttendanceRowDto>,
+    pub questions: Vec<QuestionColumnDto>,
+}
+
+impl From<PersonHistory> for PersonHistoryDto {
+    fn from(h: PersonHistory) -> Self {
+        Self {
+            name: h.name,
+            email: h.email,
+            webinars: h
+                .webinars
+                .into_iter()
+                .map(|w| {
+                    let (series_id, series_title, session) = match w.series {
+                        Some((id, title, n)) => (Some(id), Some(title), Some(n)),
+                        None => (None, None, None),
+                    };
+                    PersonInWebinarDto {
+                        webinar_id: w.webinar_id,
+                        title: w.title,
+                        start: w.start.map(|t| t.to_rfc3339()),
+                        series_id,
+                        series_title,
+                        session,
+                        registration: w.registration.map(Into::into),
+                        attendance: w.attendance.map(Into::into),
+                        questions: w
+                            .questions
+                            .into_iter()
+                            .map(|(id, text)| QuestionColumnDto { id, text })
+                            .collect(),
+                    }
+                })
+                .collect(),
         }
     }
 }

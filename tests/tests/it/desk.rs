@@ -424,3 +424,141 @@ async fn outcome_rules_are_checked_saved_and_applied_to_every_kept_session_offli
         assert_eq!(new.registered, old.registered);
     }
 }
+
+#[tokio::test]
+async fn a_person_is_followed_across_every_series_offline_by_e_mail_and_never_guessed() {
+    use webinar_desk_core::store::PersonRef;
+    let sim = start_tenant(50).await;
+    let spec = |title: &str| tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: title.into(),
+        sessions: 3,
+        first_start: sim.now() - chrono::Duration::days(30),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations: 40,
+        records: 50,
+    };
+    let a = sim.add_series(&spec("Course A"));
+    let b = sim.add_series(&spec("Course B"));
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let d = signed_in(&home, &sim, keychain.clone(), "organizer").await;
+    d.sync_webinars(sim.now()).await.unwrap();
+    let course_a = d.group_webinars("Course A", &a).await.unwrap();
+
+    // A regular of course A also signs up for course B's last session, typing the address in
+    // capitals.
+    d.sync_attendance(&a[0], sim.now()).await.unwrap();
+    d.sync_attendance(&a[1], sim.now()).await.unwrap();
+    d.sync_attendance(&a[2], sim.now()).await.unwrap();
+    let matrix = d.series_attendance(&course_a.id).await.unwrap();
+    let regular = matrix
+        .rows
+        .iter()
+        .filter(|r| r.person.contains('@'))
+        .max_by_key(|r| r.cells.iter().filter(|c| c.is_some()).count())
+        .expect("people in the matrix")
+        .clone();
+    let in_a = regular.cells.iter().filter(|c| c.is_some()).count();
+    assert!(in_a >= 2, "the simulated audience comes back: {regular:?}");
+    let registrant = sim
+        .webinars()
+        .into_iter()
+        .filter(|w| a.contains(&w.id))
+        .flat_map(|w| w.registrants)
+        .find(|r| r.email.to_lowercase() == regular.person)
+        .expect("the regular registered somewhere in course A");
+    assert!(sim.edit_in_teams(&b[2], |w| {
+        let mut again = registrant.clone();
+        again.id = "b-registration-of-the-regular".into();
+        again.email = registrant.email.to_uppercase();
+        w.registrants.push(again);
+    }));
+    for id in &b {
+        d.sync_attendance(id, sim.now()).await.unwrap();
+    }
+
+    // Offline: the drawer reads the local copy only.
+    drop(sim);
+    let history = d
+        .person_history(&PersonRef::Email(regular.person.to_uppercase()))
+        .await
+        .unwrap();
+    let seen: Vec<&str> = history
+        .webinars
+        .iter()
+        .map(|w| w.webinar_id.as_str())
+        .collect();
+    assert_eq!(
+        history.webinars.len(),
+        in_a + 1,
+        "every course A session the matrix shows, and course B's last: {seen:?}"
+    );
+    assert_eq!(seen[0], b[2], "newest first: {seen:?}");
+    let b_entry = &history.webinars[0];
+    assert_eq!(
+        b_entry.registration.as_ref().map(|r| r.id.as_str()),
+        Some("b-registration-of-the-regular")
+    );
+    assert_eq!(
+        b_entry.attendance.as_ref().map(|a| a.outcome.as_str()),
+        Some("noShow"),
+        "registered for B's last session and never came"
+    );
+    assert_eq!(b_entry.series, None, "course B is not grouped as a series");
+    assert!(b_entry.title.as_deref().unwrap().starts_with("Course B"));
+    for (i, cell) in regular.cells.iter().enumerate() {
+        let entry = history.webinars.iter().find(|w| w.webinar_id == a[i]);
+        assert_eq!(entry.is_some(), cell.is_some(), "session {} of A", i + 1);
+        if let Some(e) = entry {
+            let (series, title, n) = e.series.clone().expect("course A is a series");
+            assert_eq!(
+                (series.as_str(), title.as_str(), n),
+                (course_a.id.as_str(), "Course A", i as u32 + 1)
+            );
+            assert!(
+                !e.questions.is_empty(),
+                "answers can be shown with their questions"
+            );
+        }
+    }
+    assert_eq!(history.name, regular.name);
+    assert!(
+        history
+            .webinars
+            .windows(2)
+            .all(|p| p[0].start >= p[1].start),
+        "newest first: {seen:?}"
+    );
+
+    // Someone who dialled in by phone has no e-mail: known only within that session.
+    let q = webinar_desk_core::store::PageQuery {
+        search: String::new(),
+        filter: Some("unregistered".into()),
+        sort: "name".into(),
+        descending: false,
+        offset: 0,
+        limit: 1000,
+    };
+    let mut caller = None;
+    for id in b.iter().chain(&a) {
+        let page = d.session_attendance(id, &q).await.unwrap().page;
+        if let Some(r) = page.rows.into_iter().find(|r| r.email.is_none()) {
+            caller = Some((id.clone(), r));
+            break;
+        }
+    }
+    let caller = caller.expect("a phone dial-in in six sessions");
+    let alone = d
+        .person_history(&PersonRef::InSession {
+            webinar_id: caller.0.clone(),
+            person_key: caller.1.person_key.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(alone.webinars.len(), 1, "{alone:?}");
+    assert_eq!(alone.webinars[0].webinar_id, caller.0);
+    assert_eq!(alone.email, None);
+    assert_eq!(alone.name, caller.1.name);
+}

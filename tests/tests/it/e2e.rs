@@ -4,7 +4,7 @@
 use fantoccini::Locator;
 use webinar_desk_tests::desktop::{
     Desktop, TenantProcess, click_text, complete_sign_in, press, quit, screenshot, set_value,
-    text_of, wait_for, wait_for_content, wait_for_text, wait_for_webinars,
+    text_of, wait_for, wait_for_content, wait_for_text, wait_for_webinars, wait_gone,
 };
 
 /// Sign in to the organization's (simulated) tenant through the real flow, see the webinars,
@@ -387,6 +387,34 @@ async fn attendance_of_a_past_series_online_then_offline() {
         sync.attr("disabled").await.unwrap().as_deref(),
         Some("true")
     );
+    // A regular of the course, followed across its sessions (offline: the local copy only).
+    let regular = app
+        .execute(
+            "const row = [...document.querySelectorAll('#series-matrix tbody tr')]
+                 .find((tr) => parseInt(tr.cells[tr.cells.length - 2].textContent) >= 2
+                     && tr.querySelector('button.person'));
+             if (!row) return null;
+             row.querySelector('button.person').click();
+             return parseInt(row.cells[row.cells.length - 2].textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .expect("someone attended two sessions or more");
+    let summary = wait_for_text(&app, "#person-summary", |t| t.starts_with("Registered for")).await;
+    assert!(
+        summary.contains(&format!("attended {regular}")),
+        "the drawer agrees with the matrix ({regular} attended): {summary}"
+    );
+    let entries = wait_for_content(&app, "#person-drawer ol", |t| {
+        t.matches("· Power BI for Marketing, session ").count() >= regular as usize
+    })
+    .await;
+    assert!(entries.contains("Present"), "{entries}");
+    screenshot(&app, "13-person-drawer").await;
+    press(&app, "#person-drawer", "Escape").await;
+    wait_gone(&app, "#person-drawer").await;
     click_text(&app, "button.link", "Attendance").await;
     wait_for_text(&app, "#data-age", |t| t.contains("offline")).await;
     wait_for_content(&app, "[role=grid] [role=row][aria-rowindex='2']", |t| {
@@ -394,5 +422,9 @@ async fn attendance_of_a_past_series_online_then_offline() {
     })
     .await;
     screenshot(&app, "11-offline-session").await;
+    // The keyboard alone: arrow to the first person, Enter opens their history.
+    press(&app, "[role=grid]", "ArrowDown").await;
+    press(&app, "[role=grid]", "Enter").await;
+    wait_for_text(&app, "#person-summary", |t| t.starts_with("Registered for")).await;
     quit(app).await;
 }

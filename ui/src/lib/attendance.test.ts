@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AttendanceRow, SeriesAttendance } from '../api';
-import { asTsv, attendanceColumns, duration, outcomeBars } from './attendance';
+import type { AttendanceRow, PersonHistory, SeriesAttendance } from '../api';
+import { asTsv, attendanceColumns, duration, outcomeBars, personOfAttendance, personOfMatrixRow, personSummary } from './attendance';
 
 const row: AttendanceRow = {
   key: 'registration:r1', name: 'Ann\tLee', email: 'ann@x.com', registered: true, secondsPresent: 3900, pct: 91.7,
@@ -34,5 +34,29 @@ describe('attendance helpers', () => {
       rows: [], attendedPct: 80, completionPct: 75,
     };
     expect(outcomeBars(a)).toEqual({ labels: ['Session 1', 'Session 2'], attended: [3, 0], partial: [1, 0], noShow: [1, 0] });
+  });
+
+  it('finds a person by e-mail across webinars, and without one only in their session', () => {
+    expect(personOfAttendance(row, 'w1')).toEqual({ by: 'email', email: 'ann@x.com' });
+    expect(personOfAttendance({ ...row, email: null, key: 'anonymous:Caller' }, 'w1')).toEqual({ by: 'inSession', webinarId: 'w1', personKey: 'anonymous:Caller' });
+    const sessions = [{ webinarId: 'w1' }, { webinarId: 'w2' }];
+    const caller = { person: '2/anonymous:Caller', email: null, sessionKey: 'anonymous:Caller', name: 'Caller', cells: [null, 'attended' as const], attended: 1, complete: false };
+    expect(personOfMatrixRow(caller, sessions)).toEqual({ by: 'inSession', webinarId: 'w2', personKey: 'anonymous:Caller' });
+    expect(personOfMatrixRow({ ...caller, sessionKey: null }, sessions)).toBeNull();
+  });
+
+  it('sums up a person across webinars in one line', () => {
+    const at = (outcome: 'attended' | 'partial' | 'noShow', secondsPresent: number) => ({ ...row, outcome, secondsPresent });
+    const reg = (status: string) => ({ id: 'r', name: 'Ann Lee', email: 'ann@x.com', status, registeredAt: null, canceledAt: null, answers: {} });
+    const w = { webinarId: 'w', title: 'T', start: null, seriesId: null, seriesTitle: null, session: null, questions: [] };
+    const h: PersonHistory = {
+      name: 'Ann Lee', email: 'ann@x.com', webinars: [
+        { ...w, registration: reg('registered'), attendance: at('attended', 3600) },
+        { ...w, registration: reg('registered'), attendance: at('noShow', 0) },
+        { ...w, registration: reg('canceled'), attendance: null },
+        { ...w, registration: null, attendance: at('partial', 1500) },
+      ],
+    };
+    expect(personSummary(h)).toBe('Registered for 2 webinars, attended 1, partly 1, no-show 1 — 1 h 25 min in all');
   });
 });

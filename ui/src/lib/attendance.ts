@@ -1,6 +1,6 @@
 // Attendance helpers for the pages: durations and outcomes in plain words, the columns of the
 // tables, tab-separated copies of selected rows, and chart data. Pure: data in, data out.
-import type { AttendanceRow, Outcome, RegistrationRow, SeriesAttendance, SessionStats } from '../api';
+import type { AttendanceRow, MatrixRow, Outcome, PersonHistory, PersonRef, RegistrationRow, SeriesAttendance, SessionStats } from '../api';
 
 /** "1 h 05 min", "12 min", "45 s". */
 export function duration(seconds: number): string {
@@ -92,4 +92,32 @@ export function outcomeBars(a: SeriesAttendance): { labels: string[]; attended: 
     partial: a.sessions.map((s) => s.stats?.partial ?? 0),
     noShow: a.sessions.map((s) => s.stats?.noShows ?? 0),
   };
+}
+
+/** Whom a table row is about, for the person drawer: by e-mail when known (then across every
+ * webinar), else within the one session the row belongs to. */
+export function personOfAttendance(row: AttendanceRow, webinarId: string): PersonRef {
+  return row.email ? { by: 'email', email: row.email } : { by: 'inSession', webinarId, personKey: row.key };
+}
+
+export function personOfRegistration(row: RegistrationRow, webinarId: string): PersonRef {
+  return row.email ? { by: 'email', email: row.email } : { by: 'inSession', webinarId, personKey: `registration:${row.id}` };
+}
+
+/** A matrix row's person; someone without an e-mail is in exactly one session. */
+export function personOfMatrixRow(row: MatrixRow, sessions: { webinarId: string }[]): PersonRef | null {
+  if (row.email) return { by: 'email', email: row.email };
+  const session = sessions[row.cells.findIndex((c) => c !== null)];
+  return row.sessionKey && session ? { by: 'inSession', webinarId: session.webinarId, personKey: row.sessionKey } : null;
+}
+
+/** One line about a person's history: "Registered for 4, attended 2, partly 1, no-show 1 — 2 h 05 min in all". */
+export function personSummary(h: PersonHistory): string {
+  const registered = h.webinars.filter((w) => w.registration && w.registration.status !== 'canceled').length;
+  const count = (o: Outcome) => h.webinars.filter((w) => w.attendance?.outcome === o).length;
+  const seconds = h.webinars.reduce((sum, w) => sum + (w.attendance?.secondsPresent ?? 0), 0);
+  const parts = [`Registered for ${registered} webinar${registered === 1 ? '' : 's'}`, `attended ${count('attended')}`];
+  if (count('partial')) parts.push(`partly ${count('partial')}`);
+  if (count('noShow')) parts.push(`no-show ${count('noShow')}`);
+  return `${parts.join(', ')} — ${duration(seconds)} in all`;
 }

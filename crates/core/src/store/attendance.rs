@@ -427,9 +427,7 @@ impl Store {
                      SELECT p.rowid FROM person_sessions p WHERE p.w = ?1{filter}
                      ORDER BY {order} {dir}, p.rowid {dir}
                      LIMIT ?{limit} OFFSET ?{offset}) p)
-             SELECT p.person_key, p.name, p.email, p.registered, p.seconds_present, p.pct,
-                    p.first_join, p.last_leave, p.rejoins, p.late_minutes,
-                    p.early_leave_minutes, p.outcome, r.answers
+             SELECT {ATTENDANCE_COLUMNS}
              FROM chosen JOIN person_sessions p ON p.rowid = chosen.id
              LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
              ORDER BY chosen.at"
@@ -437,26 +435,7 @@ impl Store {
         let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let answers: Option<String> = r.get(12)?;
-            out.push(AttendanceRow {
-                person_key: r.get(0)?,
-                name: r.get(1)?,
-                email: r.get(2)?,
-                registered: r.get(3)?,
-                seconds_present: r.get(4)?,
-                pct: r.get(5)?,
-                first_join: r.get::<_, Option<i64>>(6)?.map(millis).transpose()?,
-                last_leave: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
-                rejoins: r.get(8)?,
-                late_minutes: r.get(9)?,
-                early_leave_minutes: r.get(10)?,
-                outcome: r.get(11)?,
-                answers: answers
-                    .map(|a| serde_json::from_str(&a))
-                    .transpose()
-                    .map_err(|_| StoreError::Corrupt("registration answers".into()))?
-                    .unwrap_or_default(),
-            });
+            out.push(attendance_row(r)?);
         }
         Ok(Page {
             rows: out,
@@ -497,32 +476,14 @@ impl Store {
         let filter = c.sql.clone();
         let (limit, offset, args) = c.paged(q);
         let mut stmt = conn.prepare(&format!(
-            "SELECT id, first_name, last_name, email, status, registered_at, canceled_at, answers
-             FROM registrations WHERE w = ?1{filter}
+            "SELECT {REGISTRATION_COLUMNS}
+             FROM registrations r WHERE w = ?1{filter}
              ORDER BY {order} {dir}, id LIMIT ?{limit} OFFSET ?{offset}"
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let (first, last): (String, String) = (r.get(1)?, r.get(2)?);
-            out.push(RegistrationListRow {
-                id: r.get(0)?,
-                name: format!("{first} {last}").trim().to_string(),
-                email: r.get(3)?,
-                status: r.get(4)?,
-                registered_at: r
-                    .get::<_, Option<String>>(5)?
-                    .as_deref()
-                    .map(parse_time)
-                    .transpose()?,
-                canceled_at: r
-                    .get::<_, Option<String>>(6)?
-                    .as_deref()
-                    .map(parse_time)
-                    .transpose()?,
-                answers: serde_json::from_str(text(r, 7)?)
-                    .map_err(|_| StoreError::Corrupt("registration answers".into()))?,
-            });
+            out.push(registration_row(r)?);
         }
         Ok(Page {
             rows: out,
@@ -550,7 +511,7 @@ impl Store {
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     out.push(PersonSession {
-                        key: PersonKey::Anonymous(r.get(0)?),
+                        key: PersonKey::from_stored(text(r, 0)?),
                         registration_id: r.get(1)?,
                         email: r.get(2)?,
                         name: r.get(3)?,
@@ -637,8 +598,67 @@ fn webinar_number(tx: &Transaction<'_>, webinar_id: &str) -> Result<i64, StoreEr
     )?)
 }
 
+/// The columns `attendance_row` reads, in its order (a person row `p`, its registration `r`).
+pub(super) const ATTENDANCE_COLUMNS: &str = "p.person_key, p.name, p.email, p.registered, \
+     p.seconds_present, p.pct, p.first_join, p.last_leave, p.rejoins, p.late_minutes, \
+     p.early_leave_minutes, p.outcome, r.answers";
+
+/// A person's row of a session, from `ATTENDANCE_COLUMNS`.
+pub(super) fn attendance_row(r: &rusqlite::Row<'_>) -> Result<AttendanceRow, StoreError> {
+    let answers: Option<String> = r.get(12)?;
+    Ok(AttendanceRow {
+        person_key: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        registered: r.get(3)?,
+        seconds_present: r.get(4)?,
+        pct: r.get(5)?,
+        first_join: r.get::<_, Option<i64>>(6)?.map(millis).transpose()?,
+        last_leave: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
+        rejoins: r.get(8)?,
+        late_minutes: r.get(9)?,
+        early_leave_minutes: r.get(10)?,
+        outcome: r.get(11)?,
+        answers: answers
+            .map(|a| serde_json::from_str(&a))
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("registration answers".into()))?
+            .unwrap_or_default(),
+    })
+}
+
+/// The columns `registration_row` reads, in its order (a registration `r`).
+pub(super) const REGISTRATION_COLUMNS: &str = "r.id, r.first_name, r.last_name, r.email, \
+     r.status, r.registered_at, r.canceled_at, r.answers";
+
+/// A registration, from `REGISTRATION_COLUMNS`.
+pub(super) fn registration_row(r: &rusqlite::Row<'_>) -> Result<RegistrationListRow, StoreError> {
+    let (first, last): (String, String) = (r.get(1)?, r.get(2)?);
+    Ok(RegistrationListRow {
+        id: r.get(0)?,
+        name: format!("{first} {last}").trim().to_string(),
+        email: r.get(3)?,
+        status: r.get(4)?,
+        registered_at: r
+            .get::<_, Option<String>>(5)?
+            .as_deref()
+            .map(parse_time)
+            .transpose()?,
+        canceled_at: r
+            .get::<_, Option<String>>(6)?
+            .as_deref()
+            .map(parse_time)
+            .transpose()?,
+        answers: serde_json::from_str(text(r, 7)?)
+            .map_err(|_| StoreError::Corrupt("registration answers".into()))?,
+    })
+}
+
 /// The webinar's number, if anything was ever kept for it.
-fn known_number(conn: &rusqlite::Connection, webinar_id: &str) -> Result<Option<i64>, StoreError> {
+pub(super) fn known_number(
+    conn: &rusqlite::Connection,
+    webinar_id: &str,
+) -> Result<Option<i64>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT n FROM attendance_webinars WHERE webinar_id = ?1",
@@ -801,14 +821,9 @@ fn recompute(
         .collect();
     people.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (name_lower, p) in people {
-        let key = match &p.key {
-            PersonKey::Registration(id) => format!("registration:{id}"),
-            PersonKey::Email(e) => format!("email:{e}"),
-            PersonKey::Anonymous(a) => format!("anonymous:{a}"),
-        };
         insert.execute(params![
             n,
-            key,
+            p.key.to_stored(),
             p.registration_id,
             p.email,
             p.email.as_ref().map(|e| e.trim().to_lowercase()),

@@ -1,0 +1,200 @@
+//! One person across every webinar in the local copy: what the person drawer shows.
+//!
+//! Invariants: people are matched across webinars by e-mail only, case-insensitively (Teams
+//! keeps a registration per webinar, so no id spans webinars); a person seen without an e-mail
+//! is known only within the session they were seen in, and is never guessed to be anyone else.
+//! Reads only; each webinar appears once, newest first.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
+
+use super::attendance::{
+    ATTENDANCE_COLUMNS, REGISTRATION_COLUMNS, attendance_row, known_number, registration_row,
+};
+use super::{AttendanceRow, RegistrationListRow, Store, StoreError, parse_time};
+
+/// Whom to look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonRef {
+    /// Everyone with this e-mail (any case), in every webinar.
+    Email(String),
+    /// A person without an e-mail, as one session's table lists them.
+    InSession {
+        webinar_id: String,
+        person_key: String,
+    },
+}
+
+/// One person's registrations and attendance, one entry per webinar, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonHistory {
+    /// The name most recently seen (registrations first, then attendance).
+    pub name: String,
+    pub email: Option<String>,
+    pub webinars: Vec<PersonInWebinar>,
+}
+
+/// What one webinar knows of the person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonInWebinar {
+    pub webinar_id: String,
+    /// From the last webinar-list sync; `None` when the webinar was never listed here.
+    pub title: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    /// The series the webinar belongs to (id, title, session number), if it is one of ours.
+    pub series: Option<(String, String, u32)>,
+    pub registration: Option<RegistrationListRow>,
+    pub attendance: Option<AttendanceRow>,
+    /// The webinar's questions (id, text), in order, so answers can be shown with their text.
+    pub questions: Vec<(String, String)>,
+}
+
+impl Store {
+    /// Everything the local copy holds about one person.
+    pub fn person_history(&self, who: &PersonRef) -> Result<PersonHistory, StoreError> {
+        let conn = self.conn();
+        let mut by_webinar: BTreeMap<String, PersonInWebinar> = BTreeMap::new();
+        let (registrations, people, args): (String, String, Vec<rusqlite::types::Value>) = match who
+        {
+            PersonRef::Email(email) => (
+                "r.email_lower = ?1".into(),
+                "p.email_lower = ?1".into(),
+                vec![email.trim().to_lowercase().into()],
+            ),
+            PersonRef::InSession {
+                webinar_id,
+                person_key,
+            } => {
+                let Some(n) = known_number(&conn, webinar_id)? else {
+                    return Ok(PersonHistory {
+                        name: String::new(),
+                        email: None,
+                        webinars: Vec::new(),
+                    });
+                };
+                (
+                    "r.w = ?1 AND r.id = (SELECT registration_id FROM person_sessions
+                             WHERE w = ?1 AND person_key = ?2)"
+                        .into(),
+                    "p.w = ?1 AND p.person_key = ?2".into(),
+                    vec![n.into(), person_key.clone().into()],
+                )
+            }
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {REGISTRATION_COLUMNS}, a.webinar_id
+             FROM registrations r JOIN attendance_webinars a ON a.n = r.w
+             WHERE {registrations}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
+        while let Some(r) = rows.next()? {
+            slot(&mut by_webinar, r.get(8)?).registration = Some(registration_row(r)?);
+        }
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ATTENDANCE_COLUMNS}, a.webinar_id
+             FROM person_sessions p JOIN attendance_webinars a ON a.n = p.w
+             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
+             WHERE {people}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
+        while let Some(r) = rows.next()? {
+            let row = attendance_row(r)?;
+            let slot = &mut slot(&mut by_webinar, r.get(13)?).attendance;
+            // One e-mail matched two ways in one session (by registration and by address):
+            // the longer presence is the one the session's table counts.
+            if slot
+                .as_ref()
+                .is_none_or(|a| a.seconds_present < row.seconds_present)
+            {
+                *slot = Some(row);
+            }
+        }
+
+        let mut webinar = conn.prepare(
+            "SELECT w.title, w.start_utc, s.id, s.title, t.n
+             FROM (SELECT ?1 AS id) q
+             LEFT JOIN webinars w ON w.id = q.id
+             LEFT JOIN session_teams t ON t.webinar_id = q.id
+             LEFT JOIN series s ON s.id = t.series_id",
+        )?;
+        let mut questions = conn.prepare(
+            "SELECT id, display_name FROM registration_questions WHERE webinar_id = ?1
+             ORDER BY position",
+        )?;
+        for (id, e) in by_webinar.iter_mut() {
+            type Found = (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<u32>,
+            );
+            let found: Option<Found> = webinar
+                .query_row([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            if let Some((title, start, series_id, series_title, n)) = found {
+                e.title = title;
+                e.start = start.as_deref().map(parse_time).transpose()?;
+                if let (Some(s), Some(t), Some(n)) = (series_id, series_title, n) {
+                    e.series = Some((s, t, n));
+                }
+            }
+            e.questions = questions
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+        }
+
+        let mut webinars: Vec<PersonInWebinar> = by_webinar.into_values().collect();
+        // Newest first; webinars never listed here (no start known) last, by id for a
+        // stable order.
+        webinars.sort_by(|a, b| {
+            b.start
+                .cmp(&a.start)
+                .then_with(|| a.webinar_id.cmp(&b.webinar_id))
+        });
+        let name = webinars
+            .iter()
+            .flat_map(|w| {
+                [
+                    w.registration.as_ref().map(|r| r.name.clone()),
+                    w.attendance.as_ref().map(|a| a.name.clone()),
+                ]
+            })
+            .flatten()
+            .find(|n| !n.is_empty())
+            .unwrap_or_default();
+        let email = webinars
+            .iter()
+            .flat_map(|w| {
+                [
+                    w.registration.as_ref().and_then(|r| r.email.clone()),
+                    w.attendance.as_ref().and_then(|a| a.email.clone()),
+                ]
+            })
+            .flatten()
+            .next();
+        Ok(PersonHistory {
+            name,
+            email,
+            webinars,
+        })
+    }
+}
+
+/// The webinar's entry, made empty on first sight.
+fn slot(by: &mut BTreeMap<String, PersonInWebinar>, webinar_id: String) -> &mut PersonInWebinar {
+    by.entry(webinar_id.clone())
+        .or_insert_with(|| PersonInWebinar {
+            webinar_id,
+            title: None,
+            start: None,
+            series: None,
+            registration: None,
+            attendance: None,
+            questions: Vec::new(),
+        })
+}
