@@ -30,8 +30,10 @@ pub fn app_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("target"));
+    // WEBINAR_DESK_E2E_PROFILE=release drives a release build (for the benchmark figures).
+    let profile = std::env::var("WEBINAR_DESK_E2E_PROFILE").unwrap_or_else(|_| "debug".into());
     target
-        .join("debug")
+        .join(profile)
         .join(format!("webinar-desk{}", std::env::consts::EXE_SUFFIX))
 }
 
@@ -411,7 +413,13 @@ impl std::fmt::Debug for TenantProcess {
 }
 
 impl TenantProcess {
+    /// The tenant with small pages (7 items), so paging is exercised everywhere.
     pub fn start(state_dir: &Path) -> Self {
+        Self::start_with(state_dir, &["--page-size", "7"])
+    }
+
+    /// The tenant with these `serve` arguments (besides `--state-dir`).
+    pub fn start_with(state_dir: &Path, args: &[&str]) -> Self {
         let bin = tenant_sim_binary();
         assert!(
             bin.is_file(),
@@ -419,7 +427,9 @@ impl TenantProcess {
             bin.display()
         );
         let mut child = grouped(bin.to_str().expect("UTF-8 path"))
-            .args(["serve", "--page-size", "7", "--state-dir"])
+            .arg("serve")
+            .args(args)
+            .arg("--state-dir")
             .arg(state_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -34,6 +34,10 @@ enum Command {
         /// Run Graph's 30-second throttling windows this much faster (0.1: 3 s windows).
         #[arg(long, default_value_t = 1.0)]
         time_scale: f64,
+        /// Also hold one past webinar ("Company town hall") with this many registrations and
+        /// as many attendees, for trying the app on large tables.
+        #[arg(long)]
+        large_webinar: Option<usize>,
     },
     /// Print a Graph access token for a demo account (organizer, coorganizer, nopremium).
     Token {
@@ -61,6 +65,7 @@ async fn main() {
             page_size,
             state_dir,
             time_scale,
+            large_webinar,
         } => {
             if !(time_scale > 0.0 && time_scale <= 1.0) {
                 eprintln!("tenant-sim: --time-scale must be above 0 and at most 1");
@@ -86,6 +91,18 @@ async fn main() {
                     std::process::exit(2);
                 }
             };
+            if let Some(people) = large_webinar {
+                handle.add_series(&tenant_sim::SeriesSpec {
+                    organizer: "organizer",
+                    title: "Company town hall".into(),
+                    sessions: 1,
+                    first_start: handle.now() - chrono::Duration::days(3),
+                    every: chrono::Duration::days(7),
+                    length: chrono::Duration::hours(1),
+                    registrations: people,
+                    records: people,
+                });
+            }
             println!("{}", handle.describe());
             let _ = tokio::signal::ctrl_c().await;
             handle.stop();

@@ -428,3 +428,106 @@ async fn attendance_of_a_past_series_online_then_offline() {
     wait_for_text(&app, "#person-summary", |t| t.starts_with("Registered for")).await;
     quit(app).await;
 }
+
+/// A session of 50,000 people: synced once, then opened again three times (with the
+/// background re-sync the page starts); each time the first rows appear from the local copy,
+/// and the table scrolls to its last row. How long the first rows took after the page opened
+/// is written to `test-artifacts/e2e/first-paint.json` for BENCHMARKS.md (not judged here:
+/// timings belong in benchmarks).
+#[tokio::test]
+async fn a_session_of_fifty_thousand_people_opens_at_once_and_scrolls_to_its_end() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut desktop = Desktop::start(scratch.path());
+    let tenant = TenantProcess::start_with(
+        &scratch.path().join("tenant"),
+        &["--page-size", "1000", "--large-webinar", "50000"],
+    );
+    let settings: toml::Value =
+        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
+    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
+    std::fs::write(
+        desktop.home.join("config/settings.toml"),
+        toml::to_string(&settings).unwrap(),
+    )
+    .unwrap();
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#sign-in").await.click().await.unwrap();
+    complete_sign_in(&desktop.browser_url().await, "organizer").await;
+    wait_for_webinars(&app).await;
+
+    let rows_of = |t: &str| -> usize {
+        t.replace([',', '.', ' ', '\u{a0}'], "")
+            .trim_end_matches("rows")
+            .parse()
+            .unwrap_or(0)
+    };
+    click_text(&app, "button.open", "Company town hall — Session 1").await;
+    // The first sync of 50,000 registrations and records (2 × 50 pages) takes a while in a
+    // debug build; the page shows its progress meanwhile.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    loop {
+        let count = text_of(&app, ".count").await;
+        if rows_of(&count) >= 50_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sync never finished: {count:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    wait_for_text(&app, "#sync-session", |t| t == "Sync now").await;
+
+    let mut paints = Vec::new();
+    for _ in 0..3 {
+        click_text(&app, "button.link", "← Back").await;
+        wait_for_webinars(&app).await;
+        click_text(&app, "button.open", "Company town hall — Session 1").await;
+        let ms = loop {
+            let v = app
+                .execute(
+                    "return document.querySelector('.count')?.dataset.firstPaintMs ?? null",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if let Some(ms) = v.as_str().and_then(|s| s.parse::<u64>().ok()) {
+                break ms;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let first = wait_for_content(&app, "[role=grid] [role=row][aria-rowindex='2']", |t| {
+            t.contains('@') || t.contains('+')
+        })
+        .await;
+        assert!(!first.contains('…'), "the first row is painted: {first}");
+        paints.push(ms);
+        // Let the background re-sync finish before the next opening.
+        wait_for_text(&app, "#sync-session", |t| t == "Sync now").await;
+    }
+    let total = rows_of(&text_of(&app, ".count").await);
+    assert!(total >= 50_000, "{total}");
+    screenshot(&app, "14-fifty-thousand-people").await;
+
+    // To the very end: the last row is fetched and shown.
+    app.execute(
+        "const body = document.querySelector('[role=grid] .body');
+         body.scrollTop = body.scrollHeight;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let last = format!("[role=grid] [role=row][aria-rowindex='{}']", total + 1);
+    let text = wait_for_content(&app, &last, |t| !t.is_empty() && !t.contains('…')).await;
+    assert!(
+        text.contains("Attended") || text.contains("Partly") || text.contains("No-show"),
+        "{text}"
+    );
+    screenshot(&app, "15-fifty-thousand-people-end").await;
+    std::fs::write(
+        webinar_desk_tests::desktop::artifacts().join("first-paint.json"),
+        serde_json::json!({ "rows": total, "firstPaintMs": paints }).to_string(),
+    )
+    .unwrap();
+    quit(app).await;
+}
