@@ -15,6 +15,7 @@ pub mod attendance;
 pub mod auth;
 pub mod config;
 pub mod desk;
+pub mod drift;
 pub mod graph;
 pub mod series;
 pub mod store;
