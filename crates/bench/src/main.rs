@@ -572,7 +572,8 @@ fn store_bench(people: usize) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let real_time = std::env::args().any(|a| a == "--real-time");
-    // `--only NAME` runs one group (overhead, burst, publish, sync, store) while working on it.
+    // `--only NAME` runs one group (overhead, burst, publish, sync, drift, store) while working
+    // on it.
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut out = String::new();
@@ -610,11 +611,96 @@ async fn main() {
         out.push_str(&sync_series(100, 1.0, Duration::from_millis(20)).await);
         out.push_str(&sync_series(50, 0.1, Duration::from_millis(20)).await);
     }
+    if wanted("drift") {
+        out.push_str("\n| Drift check of 100 webinars, 20 ms latency | GETs | time | bound | |\n|---|---|---|---|---|\n");
+        out.push_str(&drift_check(Duration::from_millis(20)).await);
+    }
     if wanted("store") {
         out.push_str("\n| Local store (SQLite file, WAL) | median of runs |\n|---|---|\n");
         out.push_str(&store_bench(100_000));
     }
     println!("{out}");
+}
+
+/// A drift check of 100 webinars (100 upcoming sessions among the tenant's seeded webinars)
+/// at 20 ms latency: the list-level check every page open makes, against a check that also
+/// reads registration settings and questions (two GETs a webinar), against the naive check
+/// (one GET per webinar, in turn). Counts the GETs the tenant served.
+async fn drift_check(latency: Duration) -> String {
+    use webinar_desk_core::drift::check::{Target, check};
+    use webinar_desk_core::store::Store;
+    let sim = tenant_sim::start(SimConfig::default()).await.expect("sim");
+    let now = sim.now();
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "Drift benchmark".into(),
+        sessions: 100,
+        first_start: now + chrono::Duration::days(1),
+        every: chrono::Duration::days(1),
+        length: chrono::Duration::hours(1),
+        registrations: 0,
+        records: 0,
+    });
+    sim.set_latency(latency);
+    let client = GraphClient::new(
+        webinar_desk_core::auth::http_client(),
+        &url::Url::parse(sim.graph_url()).unwrap(),
+        Arc::new(Fixed(sim.graph_token("organizer"))),
+    )
+    .with_pacer(Pacer::new(Limits::GRAPH));
+    let targets = |registration: bool| -> Vec<Target> {
+        ids.iter()
+            .map(|id| Target {
+                webinar_id: id.clone(),
+                title: String::new(),
+                ours: None,
+                tz: chrono_tz::UTC,
+                registration,
+            })
+            .collect()
+    };
+    let row = |label: &str, reads: u64, took: Duration| {
+        // The bound: the longest chain of dependent GETs at this latency, or the read limit.
+        let by_limit = Duration::from_secs(30).mul_f64(reads as f64 / 750.0);
+        let bound = by_limit.max(latency * 3);
+        format!(
+            "| {label} | {reads} | {:.2} s | {:.2} s | {} |\n",
+            took.as_secs_f64(),
+            bound.as_secs_f64(),
+            if took <= bound.mul_f64(1.2) + Duration::from_millis(50) {
+                "within"
+            } else {
+                "over"
+            }
+        )
+    };
+    let mut out = String::new();
+    for (label, registration) in [
+        ("lists only (page opens, sync)", false),
+        ("with registration settings + questions", true),
+    ] {
+        let store = Store::open_in_memory().unwrap();
+        let before = sim.graph_stats().reads;
+        let started = Instant::now();
+        let statuses = check(&client, &store, &targets(registration), true, now)
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(statuses.len(), 100);
+        assert!(statuses.iter().all(|s| s.check.failure.is_none()));
+        out.push_str(&row(label, sim.graph_stats().reads - before, took));
+    }
+    let before = sim.graph_stats().reads;
+    let started = Instant::now();
+    for id in &ids {
+        client.webinar(id).await.unwrap();
+    }
+    out.push_str(&row(
+        "naive: one GET per webinar, in turn",
+        sim.graph_stats().reads - before,
+        started.elapsed(),
+    ));
+    out
 }
 
 fn machine() -> String {

@@ -66,6 +66,18 @@ enum Command {
         #[arg(long)]
         completion: Option<f64>,
     },
+    /// Check for edits made directly in Teams: every webinar and series session, one series, or
+    /// one webinar. Exit code 0 when nothing drifted, 3 when something did, 1 when a check
+    /// failed (the previous finding is shown with the failure).
+    Drift {
+        #[arg(long, conflicts_with = "webinar")]
+        series: Option<String>,
+        #[arg(long)]
+        webinar: Option<String>,
+        /// Check even webinars checked in the last 5 minutes.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print attendance from the local copy (works offline): one row per person for a webinar,
     /// or the people × sessions matrix for a series. Tab-separated, or JSON lines.
     Attendance {
@@ -379,6 +391,52 @@ async fn run(command: Command) -> Result<(), DeskError> {
             }
         }
         Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
+        Command::Drift {
+            series,
+            webinar,
+            force,
+        } => {
+            use webinar_desk_core::desk::DriftScope;
+            desk.resume().await;
+            let scope = match (series, webinar) {
+                (Some(s), _) => DriftScope::Series(s),
+                (None, Some(w)) => DriftScope::Webinar(w),
+                (None, None) => DriftScope::All,
+            };
+            let statuses = desk.check_drift(&scope, force, chrono::Utc::now()).await?;
+            let (mut drifted, mut failed) = (false, false);
+            for s in &statuses {
+                let title = &s.title;
+                let kind = s.finding().map_or("notChecked", |f| f.kind.as_str());
+                let when = s
+                    .check
+                    .checked_at
+                    .map_or(String::new(), |t| format!("\tchecked {}", t.to_rfc3339()));
+                println!("{}\t{kind}\t{title}{when}", s.webinar_id);
+                if let Some(f) = s.finding() {
+                    drifted |= f.kind.drifted();
+                    for d in &f.fields {
+                        println!("  {}", d.plain);
+                    }
+                }
+                if let Some((at, message, request_id)) = &s.check.failure {
+                    failed = true;
+                    println!(
+                        "  check failed at {}: {message}{}",
+                        at.to_rfc3339(),
+                        request_id
+                            .as_deref()
+                            .map_or(String::new(), |r| format!(" (Graph request id {r})"))
+                    );
+                }
+            }
+            if drifted {
+                std::process::exit(3);
+            }
+            if failed {
+                std::process::exit(1);
+            }
+        }
         Command::Rules {
             attended,
             completion,

@@ -900,6 +900,34 @@ impl Desk {
             .registrations_page(webinar_id, query)?)
     }
 
+    /// Checks webinars for edits made directly in Teams (at most once per 5 minutes each unless
+    /// `forced`; the others are answered from their last check). Series sessions are compared
+    /// with the plan too, and upcoming ones have their registration settings read.
+    pub async fn check_drift(
+        &self,
+        scope: &DriftScope,
+        forced: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::drift::check::DriftStatus>, DeskError> {
+        let (graph, store, _) = self.connected().await?;
+        let targets = drift_targets(&store, scope, now)?;
+        Ok(crate::drift::check::check(&graph, &store, &targets, forced, now).await?)
+    }
+
+    /// The last drift checks from the local copy (no network).
+    pub async fn drift_status(
+        &self,
+        scope: &DriftScope,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::store::DriftCheck>, DeskError> {
+        let store = self.local_store().await?;
+        let ids: Vec<String> = drift_targets(&store, scope, now)?
+            .into_iter()
+            .map(|t| t.webinar_id)
+            .collect();
+        Ok(store.drift_checks(&ids)?)
+    }
+
     /// One person's registrations and attendance in every webinar of the local copy (no
     /// network), newest first: what the person drawer shows.
     pub async fn person_history(
@@ -1075,4 +1103,96 @@ pub struct SeriesAttendance {
     pub sessions: Vec<(u32, String, Option<SessionStats>)>,
     pub rows: Vec<crate::attendance::MatrixRow>,
     pub rules: Rules,
+}
+
+/// Which webinars a drift check covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriftScope {
+    /// Every webinar in my lists and every session of my series.
+    All,
+    Series(String),
+    Webinar(String),
+}
+
+/// The webinars of a scope, with ours for series sessions. Sessions that have not ended read
+/// their registration settings too (for a past one they no longer matter).
+fn drift_targets(
+    store: &Store,
+    scope: &DriftScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::drift::check::Target>, DeskError> {
+    use crate::drift::{WebinarProjection, check::Target};
+    let mut sessions: HashMap<String, Target> = HashMap::new();
+    let series_ids: Vec<String> = match scope {
+        DriftScope::Series(id) => vec![id.clone()],
+        _ => store
+            .series_states()?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    };
+    for series_id in &series_ids {
+        let Some((plan, _)) = store.series(series_id)? else {
+            if matches!(scope, DriftScope::Series(_)) {
+                return Err(series::SeriesError::NotFound(series_id.clone()).into());
+            }
+            continue;
+        };
+        let tz = series::zones(&plan.time_zone).map_or(chrono_tz::UTC, |(tz, _)| tz);
+        for written in store.session_teams(series_id)? {
+            let planned = plan.sessions.iter().find(|s| s.n == written.n);
+            let ours = planned.and_then(|s| WebinarProjection::planned(&plan, s));
+            sessions.insert(
+                written.webinar_id.clone(),
+                Target {
+                    title: planned.map_or_else(
+                        || written.written.title.clone(),
+                        |s| series::session_title(&plan, s),
+                    ),
+                    registration: written.written.end > now,
+                    webinar_id: written.webinar_id,
+                    ours,
+                    tz,
+                },
+            );
+        }
+    }
+    let zone_of = |w: &Webinar| crate::time::zone(&w.time_zone).unwrap_or(chrono_tz::UTC);
+    let mut targets: Vec<Target> = match scope {
+        DriftScope::Series(_) => Vec::new(),
+        DriftScope::Webinar(id) => {
+            if let Some(t) = sessions.remove(id) {
+                vec![t]
+            } else {
+                let w = store.webinars()?.into_iter().find(|w| &w.id == id);
+                vec![Target {
+                    webinar_id: id.clone(),
+                    title: w.as_ref().map(|w| w.title.clone()).unwrap_or_default(),
+                    ours: None,
+                    tz: w.as_ref().map_or(chrono_tz::UTC, zone_of),
+                    registration: w.is_some_and(|w| w.end.is_some_and(|e| e > now)),
+                }]
+            }
+        }
+        DriftScope::All => store
+            .webinars()?
+            .into_iter()
+            .filter(|w| w.listed && !sessions.contains_key(&w.id))
+            .map(|w| Target {
+                webinar_id: w.id.clone(),
+                title: w.title.clone(),
+                ours: None,
+                tz: zone_of(&w),
+                // Registration settings only for series sessions in a check of everything:
+                // two GETs per webinar would not fit the read budget for a long list.
+                registration: false,
+            })
+            .collect(),
+    };
+    if !matches!(scope, DriftScope::Webinar(_)) {
+        let mut mine: Vec<Target> = sessions.into_values().collect();
+        mine.sort_by(|a, b| a.webinar_id.cmp(&b.webinar_id));
+        targets.extend(mine);
+    }
+    Ok(targets)
 }

@@ -10,6 +10,8 @@
 //! compared only when both sides were read (they cost two GETs per webinar); a webinar Teams no
 //! longer has is `MissingInTeams`, never "in sync".
 
+pub mod check;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -140,7 +142,8 @@ impl WebinarProjection {
     }
 
     /// A series session as we want it in Teams. Co-organizers are named by id (the plan has
-    /// no names); `None` when the session's time cannot be placed (a DST gap).
+    /// no names); a capacity the plan does not set is `None` here, meaning Teams' own;
+    /// `None` when the session's time cannot be placed (a DST gap).
     pub fn planned(plan: &SeriesPlan, s: &PlannedSession) -> Option<Self> {
         let p = crate::series::Projection::planned(plan, s).ok()?;
         Some(Self {
@@ -272,6 +275,8 @@ pub fn detect(
             fields: Vec::new(),
         };
     };
+    let ours = ours.map(|o| leaving_to_teams(o, baseline));
+    let ours = ours.as_ref();
     let mut fields = differences(baseline, teams, tz);
     if !fields.is_empty() {
         if let Some(ours) = ours {
@@ -311,6 +316,18 @@ pub fn detect(
         kind: DriftKind::InSync,
         fields: Vec::new(),
     }
+}
+
+/// Ours with what the plan leaves to Teams (no capacity given) taken from the baseline, so
+/// Teams' default is not read as an edit of ours.
+fn leaving_to_teams(ours: &WebinarProjection, baseline: &WebinarProjection) -> WebinarProjection {
+    let mut ours = ours.clone();
+    if let (Some(o), Some(b)) = (&mut ours.registration, &baseline.registration)
+        && o.capacity.is_none()
+    {
+        o.capacity = b.capacity;
+    }
+    ours
 }
 
 /// Whether a webinar last checked at `last` is due for a check.
@@ -802,6 +819,23 @@ mod tests {
         assert_eq!(
             f.fields[0].ours.as_deref(),
             Some(f.fields[0].baseline.as_str())
+        );
+    }
+
+    #[test]
+    fn a_capacity_the_plan_leaves_to_teams_is_no_local_edit() {
+        let base = WebinarProjection::from_graph(&berlin(), Some((&config(1000), &[])));
+        let mut ours = base.clone();
+        ours.registration.as_mut().unwrap().capacity = None;
+        assert_eq!(
+            detect(Some(&base), Some(&base), Some(&ours), TZ).kind,
+            DriftKind::InSync
+        );
+        ours.registration.as_mut().unwrap().capacity = Some(50);
+        let f = detect(Some(&base), Some(&base), Some(&ours), TZ);
+        assert_eq!(
+            (f.kind, f.fields[0].plain.as_str()),
+            (DriftKind::LocalEdits, "Capacity changed from 1000 to 50")
         );
     }
 

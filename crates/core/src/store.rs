@@ -13,10 +13,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 
 mod attendance;
+mod drift;
 mod person;
 mod series;
 
 pub use attendance::{AttendanceRow, Page, PageQuery, RegistrationListRow, SessionStats};
+pub use drift::{BaselineSource, DriftCheck};
 pub use person::{PersonHistory, PersonInWebinar, PersonRef};
 pub use series::{JournalEntry, Phase, SeriesState, WrittenSession};
 
@@ -32,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0005_attendance.sql"),
     include_str!("store/0006_attendance_compact.sql"),
     include_str!("store/0007_people_by_email.sql"),
+    include_str!("store/0008_drift.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

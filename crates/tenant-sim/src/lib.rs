@@ -770,6 +770,14 @@ impl SimHandle {
     pub fn edit_in_teams(&self, id: &str, edit: impl FnOnce(&mut webinars::Webinar)) -> bool {
         self.sim.teams_edit(id, edit)
     }
+    /// The webinar disappears from Teams (Graph answers 404 for it from now on).
+    pub fn delete_in_teams(&self, id: &str) -> bool {
+        self.sim.with_webinars_mut(|ws| {
+            let before = ws.len();
+            ws.retain(|w| w.id != id);
+            ws.len() < before
+        })
+    }
     /// Someone cancels a webinar directly in Teams.
     pub fn cancel_in_teams(&self, id: &str) -> bool {
         self.edit_in_teams(id, |w| w.status = "canceled".into())

@@ -482,6 +482,38 @@ async fn show_edit_and_cancel_a_series_from_a_script() {
         .unwrap();
     assert_eq!(moved.start.format("%H:%M").to_string(), "13:00");
 
+    // Drift: our own edit is none (exit 0); a capacity lowered in Teams is (exit 3).
+    let drift = cli.run(&["drift", "--series", &id]).await;
+    assert_eq!(
+        drift.status.code(),
+        Some(0),
+        "{}{}",
+        text(&drift.stdout),
+        text(&drift.stderr)
+    );
+    assert_eq!(
+        text(&drift.stdout).matches("\tinSync\t").count(),
+        2,
+        "{}",
+        text(&drift.stdout)
+    );
+    assert!(sim.edit_in_teams(&moved.id, |w| w.registration.capacity = Some(40)));
+    let soon = cli.run(&["drift", "--series", &id]).await;
+    assert_eq!(
+        soon.status.code(),
+        Some(0),
+        "within 5 minutes the last finding stands"
+    );
+    let drift = cli.run(&["drift", "--series", &id, "--force"]).await;
+    let out = text(&drift.stdout);
+    assert_eq!(drift.status.code(), Some(3), "{out}{}", text(&drift.stderr));
+    assert!(
+        out.contains(&format!("{}\tchangedInTeams\tScripted course", moved.id))
+            && out.contains("  Capacity changed from ")
+            && out.contains(" to 40"),
+        "{out}"
+    );
+
     let asked = cli.run(&["series", "cancel", &id]).await;
     assert_eq!(asked.status.code(), Some(2), "{}", text(&asked.stderr));
     assert!(

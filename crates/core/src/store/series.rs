@@ -194,13 +194,18 @@ impl Store {
             canceled: written.canceled,
         })
         .expect("plain data serializes");
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO session_teams (series_id, n, webinar_id, written, written_at)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (series_id, n) DO UPDATE SET webinar_id = ?3, written = ?4,
                  written_at = ?5",
             params![series_id, n, webinar_id, json, at.to_rfc3339()],
         )?;
+        // What we wrote is no drift: the webinar's drift baseline follows.
+        super::drift::baseline_written(&tx, webinar_id, written, at)?;
+        tx.commit()?;
         Ok(())
     }
 

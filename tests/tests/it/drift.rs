@@ -1,0 +1,257 @@
+//! Drift against the simulated tenant: edits made directly in Teams are found field by field,
+//! canceled and deleted webinars are told apart, the 5-minute window holds on an injected
+//! clock, a failed check keeps the previous finding, and our own writes are never drift.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveTime};
+use tenant_sim::GraphFault;
+use webinar_desk_core::auth::MemoryKeychain;
+use webinar_desk_core::desk::DriftScope;
+use webinar_desk_core::drift::DriftKind;
+use webinar_desk_core::drift::check::DriftStatus;
+use webinar_desk_core::series::{Audience, Recurrence, SeriesPlan, Until, generate};
+use webinar_desk_tests::{Home, signed_in, start_tenant};
+
+fn kind_of<'a>(statuses: &'a [DriftStatus], id: &str) -> (DriftKind, Vec<&'a str>) {
+    let s = statuses
+        .iter()
+        .find(|s| s.webinar_id == id)
+        .unwrap_or_else(|| panic!("{id} was not checked"));
+    let f = s
+        .finding()
+        .unwrap_or_else(|| panic!("{id}: no finding {s:?}"));
+    (f.kind, f.fields.iter().map(|d| d.field.as_str()).collect())
+}
+
+#[tokio::test]
+async fn edits_in_teams_are_found_field_by_field_at_most_every_five_minutes() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let d = signed_in(
+        &home,
+        &sim,
+        Arc::new(MemoryKeychain::default()),
+        "organizer",
+    )
+    .await;
+    d.sync_webinars(sim.now()).await.unwrap();
+    let t0 = sim.now();
+    let reads = sim.graph_stats().reads;
+    let first = d.check_drift(&DriftScope::All, false, t0).await.unwrap();
+    let cost = sim.graph_stats().reads - reads;
+    assert!(
+        first.len() >= 30,
+        "every webinar is checked: {}",
+        first.len()
+    );
+    assert!(
+        first
+            .iter()
+            .all(|s| s.fresh && s.finding().unwrap().kind == DriftKind::InSync),
+        "first seen is in sync"
+    );
+    assert!(
+        cost <= 2 * (first.len() as u64).div_ceil(20) + 2,
+        "the role lists cover every webinar: {cost} GETs for {}",
+        first.len()
+    );
+
+    let organized: Vec<_> = sim
+        .webinars()
+        .into_iter()
+        .filter(|w| {
+            w.status == "published" && w.organizer == tenant_sim::directory::ACCOUNTS[0].object_id
+        })
+        .collect();
+    let (a, b, c) = (&organized[0].id, &organized[1].id, &organized[2].id);
+    assert!(sim.edit_in_teams(a, |w| {
+        w.display_name = format!("{} (moved)", w.display_name);
+        w.start += Duration::days(1);
+        w.end += Duration::days(1);
+        w.audience = if w.audience == "everyone" {
+            "organization"
+        } else {
+            "everyone"
+        }
+        .into();
+        w.co_organizers = vec![tenant_sim::directory::ACCOUNTS[2].object_id.to_string()];
+        w.attendee_emails = !w.attendee_emails;
+    }));
+    assert!(sim.cancel_in_teams(b));
+    assert!(sim.delete_in_teams(c));
+
+    // Within five minutes the last finding stands, and Teams is not asked.
+    let reads = sim.graph_stats().reads;
+    let soon = d
+        .check_drift(&DriftScope::All, false, t0 + Duration::minutes(4))
+        .await
+        .unwrap();
+    assert_eq!(sim.graph_stats().reads, reads, "nothing is due");
+    assert_eq!(kind_of(&soon, a).0, DriftKind::InSync);
+    assert!(soon.iter().all(|s| !s.fresh));
+
+    let later = d
+        .check_drift(&DriftScope::All, false, t0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    let (kind, fields) = kind_of(&later, a);
+    assert_eq!(kind, DriftKind::ChangedInTeams);
+    assert_eq!(
+        fields,
+        [
+            "title",
+            "start",
+            "end",
+            "audience",
+            "coOrganizers",
+            "attendeeEmails"
+        ]
+    );
+    let plain: Vec<String> = later
+        .iter()
+        .find(|s| &s.webinar_id == a)
+        .unwrap()
+        .finding()
+        .unwrap()
+        .fields
+        .iter()
+        .map(|f| f.plain.clone())
+        .collect();
+    assert!(
+        plain[1].starts_with("Start moved from ") && plain[1].ends_with(')'),
+        "{plain:?}"
+    );
+    assert_eq!(kind_of(&later, b).0, DriftKind::CanceledInTeams);
+    assert_eq!(kind_of(&later, c).0, DriftKind::MissingInTeams);
+    let untouched = later
+        .iter()
+        .filter(|s| ![a, b, c].contains(&&s.webinar_id))
+        .filter(|s| s.finding().unwrap().kind != DriftKind::InSync)
+        .count();
+    assert_eq!(untouched, 0, "no false drift on the others");
+
+    // Teams cannot be read: the findings stay, the failure is shown beside them.
+    sim.inject_graph_fault(
+        GraphFault::status("getByUserRole", 503, "ServiceUnavailable", "Try later.").times(50),
+    );
+    let failed = d
+        .check_drift(&DriftScope::All, true, t0 + Duration::minutes(6))
+        .await
+        .unwrap();
+    let s = failed.iter().find(|s| &s.webinar_id == a).unwrap();
+    assert_eq!(s.finding().unwrap().kind, DriftKind::ChangedInTeams, "kept");
+    let (_, message, request_id) = s.check.failure.clone().expect("the failure is recorded");
+    assert!(
+        message.contains("Try later") || message.contains("503"),
+        "{message}"
+    );
+    assert!(request_id.is_some(), "with Graph's request id");
+    assert_eq!(
+        failed
+            .iter()
+            .filter(|s| s.finding().unwrap().kind == DriftKind::InSync)
+            .count(),
+        later
+            .iter()
+            .filter(|s| s.finding().unwrap().kind == DriftKind::InSync)
+            .count(),
+        "nothing flips to in sync on an error"
+    );
+    // The stored status, offline, says the same.
+    let stored = d
+        .drift_status(&DriftScope::Webinar(a.clone()), t0)
+        .await
+        .unwrap();
+    assert!(stored[0].failure.is_some() && stored[0].finding.is_some());
+}
+
+#[tokio::test]
+async fn a_series_session_is_compared_with_ours_and_our_own_edits_are_no_drift() {
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let d = signed_in(
+        &home,
+        &sim,
+        Arc::new(MemoryKeychain::default()),
+        "organizer",
+    )
+    .await;
+    let first = (sim.now() + Duration::days(14)).date_naive();
+    let plan = SeriesPlan {
+        id: "drift-course".into(),
+        title: "Drift course".into(),
+        description_html: "<p>Hands-on.</p>".into(),
+        audience: Audience::Organization,
+        co_organizers: vec![],
+        time_zone: "Europe/Berlin".into(),
+        attendee_emails: true,
+        sessions: generate(
+            first,
+            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            60,
+            Recurrence::Weekly { every_weeks: 1 },
+            Until::Count(2),
+            1,
+        )
+        .unwrap(),
+        questions: vec![],
+        registration: Default::default(),
+    };
+    d.save_series(&plan, sim.now()).await.unwrap();
+    d.publish_series(&plan.id).await.unwrap();
+    let scope = DriftScope::Series(plan.id.clone());
+    let reads = sim.graph_stats().reads;
+    let checked = d.check_drift(&scope, false, sim.now()).await.unwrap();
+    assert_eq!(checked.len(), 2);
+    assert!(
+        checked
+            .iter()
+            .all(|s| s.finding().unwrap().kind == DriftKind::InSync),
+        "{checked:?}"
+    );
+    let cost = sim.graph_stats().reads - reads;
+    let pages = 2 * (sim.webinars().len() as u64).div_ceil(20);
+    assert!(
+        cost <= pages + 2 * 2,
+        "the role lists ({pages} pages) plus registration settings and questions of two \
+         upcoming sessions, not {cost} GETs"
+    );
+
+    // Our own edit moves the baseline with it.
+    let mut moved = plan.clone();
+    moved.sessions[0].start = NaiveTime::from_hms_opt(16, 0, 0).unwrap();
+    d.edit_series(&moved).await.unwrap();
+    let after_ours = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    assert!(
+        after_ours
+            .iter()
+            .all(|s| s.finding().unwrap().kind == DriftKind::InSync),
+        "our edit is not drift: {after_ours:?}"
+    );
+
+    // Someone lowers the capacity and retitles session 2 in Teams.
+    let second = after_ours[1].webinar_id.clone();
+    let webinar_of_2 = sim.webinars().into_iter().find(|w| w.id == second).unwrap();
+    assert!(webinar_of_2.display_name.contains("Session 2") || after_ours[0].webinar_id != second);
+    assert!(sim.edit_in_teams(&second, |w| {
+        w.registration.capacity = Some(40);
+        w.display_name = "Renamed in Teams".into();
+    }));
+    let drifted = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    let s = drifted.iter().find(|s| s.webinar_id == second).unwrap();
+    let f = s.finding().unwrap();
+    assert_eq!(f.kind, DriftKind::ChangedInTeams);
+    let fields: Vec<&str> = f.fields.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(fields, ["title", "capacity"], "{f:?}");
+    assert_eq!(f.fields[0].teams, "Renamed in Teams");
+    assert_eq!(
+        f.fields[0].ours.as_deref(),
+        Some(f.fields[0].baseline.as_str()),
+        "ours is the title we wrote"
+    );
+    assert_eq!(
+        f.fields[1].plain,
+        "Capacity changed from 300 to 40".replace("300", &f.fields[1].baseline)
+    );
+}
