@@ -914,6 +914,37 @@ impl Desk {
         Ok(crate::drift::check::check(&graph, &store, &targets, forced, now).await?)
     }
 
+    /// Resolves one webinar's drift: accept Teams' version, or re-apply ours (series sessions
+    /// only). Teams is re-read first; if it no longer holds what `seen` showed, nothing is
+    /// written and the new difference comes back as [`series::Resolution::ChangedAgain`].
+    pub async fn resolve_drift(
+        &self,
+        webinar_id: &str,
+        choice: series::DriftChoice,
+        seen: &[crate::drift::FieldDiff],
+    ) -> Result<series::Resolution, DeskError> {
+        let (graph, store, account) = self.connected().await?;
+        let now = Utc::now();
+        let target = drift_targets(&store, &DriftScope::Webinar(webinar_id.to_string()), now)?
+            .pop()
+            .expect("a webinar scope has its webinar");
+        let mut series = None;
+        for (id, _) in store.series_states()? {
+            if let Some(w) = store
+                .session_teams(&id)?
+                .into_iter()
+                .find(|w| w.webinar_id == webinar_id)
+                && let Some((plan, _)) = store.series(&id)?
+            {
+                series = Some((plan, w.n));
+                break;
+            }
+        }
+        Ok(publisher(&graph, &store, &account)
+            .resolve_drift(&target, series.as_ref().map(|(p, n)| (p, *n)), choice, seen)
+            .await?)
+    }
+
     /// The last drift checks from the local copy (no network).
     pub async fn drift_status(
         &self,

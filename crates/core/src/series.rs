@@ -14,12 +14,14 @@
 mod change;
 mod edit;
 mod publish;
+mod resolve;
 
 pub use change::{
     Change, FieldChange, Projection, SessionVersions, differences, normalized_html, plan_changes,
 };
 pub use edit::{EditOutcome, SessionResult, projection_of};
 pub use publish::{PublishOutcome, Publisher, Remaining, SeriesError, new_webinar};
+pub use resolve::{DriftChoice, Resolution};
 
 use chrono::{
     DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,

@@ -255,3 +255,200 @@ async fn a_series_session_is_compared_with_ours_and_our_own_edits_are_no_drift()
         "Capacity changed from 300 to 40".replace("300", &f.fields[1].baseline)
     );
 }
+
+#[tokio::test]
+async fn drift_is_resolved_by_accepting_teams_or_re_applying_ours_never_over_a_newer_edit() {
+    use webinar_desk_core::series::{DriftChoice, Resolution};
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let d = signed_in(
+        &home,
+        &sim,
+        Arc::new(MemoryKeychain::default()),
+        "organizer",
+    )
+    .await;
+    let first = (sim.now() + Duration::days(14)).date_naive();
+    let plan = SeriesPlan {
+        id: "resolve-course".into(),
+        title: "Resolve course".into(),
+        description_html: "<p>Hands-on.</p>".into(),
+        audience: Audience::Organization,
+        co_organizers: vec![],
+        time_zone: "Europe/Berlin".into(),
+        attendee_emails: true,
+        sessions: generate(
+            first,
+            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            60,
+            Recurrence::Weekly { every_weeks: 1 },
+            Until::Count(3),
+            1,
+        )
+        .unwrap(),
+        questions: vec![],
+        registration: Default::default(),
+    };
+    d.save_series(&plan, sim.now()).await.unwrap();
+    d.publish_series(&plan.id).await.unwrap();
+    let scope = DriftScope::Series(plan.id.clone());
+    let ids: Vec<String> = d
+        .check_drift(&scope, true, sim.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.webinar_id)
+        .collect();
+    let detail = d.series_detail(&plan.id).await.unwrap();
+    let id_of = |n: u32| {
+        detail
+            .sessions
+            .iter()
+            .find(|s| s.n == n)
+            .and_then(|s| s.webinar_id.clone())
+            .unwrap()
+    };
+    let (one, two, three) = (id_of(1), id_of(2), id_of(3));
+    assert_eq!(ids.len(), 3);
+
+    // Session 2 is renamed and moved an hour later in Teams; the organizer accepts it.
+    assert!(sim.edit_in_teams(&two, |w| {
+        w.display_name = "Resolve course — Deep dive".into();
+        w.start += Duration::hours(1);
+        w.end += Duration::hours(1);
+    }));
+    let shown = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    let seen = shown
+        .iter()
+        .find(|s| s.webinar_id == two)
+        .unwrap()
+        .finding()
+        .unwrap()
+        .fields
+        .clone();
+    assert_eq!(seen.len(), 3, "title, start, end: {seen:?}");
+    // Someone changes it again before the organizer decides: nothing is written.
+    assert!(sim.edit_in_teams(&two, |w| w.display_name =
+        "Resolve course — Deeper dive".into()));
+    let writes = sim.graph_stats().writes;
+    let again = d
+        .resolve_drift(&two, DriftChoice::AcceptTeams, &seen)
+        .await
+        .unwrap();
+    let Resolution::ChangedAgain(newer) = again else {
+        panic!("{again:?}")
+    };
+    assert!(newer.fields[0].plain.contains("Deeper dive"), "{newer:?}");
+    assert_eq!(sim.graph_stats().writes, writes);
+    let done = d
+        .resolve_drift(&two, DriftChoice::AcceptTeams, &newer.fields)
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        Resolution::Resolved(webinar_desk_core::drift::Finding {
+            kind: DriftKind::InSync,
+            fields: vec![]
+        })
+    );
+    let detail = d.series_detail(&plan.id).await.unwrap();
+    let s2 = detail.plan.sessions.iter().find(|s| s.n == 2).unwrap();
+    assert_eq!(s2.title_suffix, "Deeper dive");
+    assert_eq!(
+        s2.start,
+        NaiveTime::from_hms_opt(15, 0, 0).unwrap(),
+        "the plan follows Teams"
+    );
+    assert!(
+        detail
+            .journal
+            .iter()
+            .any(|j| j.action == "acceptTeams" && j.target.as_deref() == Some(two.as_str())),
+        "journalled"
+    );
+    let after = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    assert!(
+        after
+            .iter()
+            .all(|s| s.finding().unwrap().kind == DriftKind::InSync),
+        "{after:?}"
+    );
+
+    // Session 1 is moved in Teams; the organizer re-applies ours.
+    assert!(sim.edit_in_teams(&one, |w| {
+        w.start += Duration::hours(2);
+        w.end += Duration::hours(2);
+    }));
+    let shown = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    let seen = shown
+        .iter()
+        .find(|s| s.webinar_id == one)
+        .unwrap()
+        .finding()
+        .unwrap()
+        .fields
+        .clone();
+    let writes = sim.graph_stats().writes;
+    let done = d
+        .resolve_drift(&one, DriftChoice::ReapplyOurs, &seen)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&done, Resolution::Resolved(f) if f.kind == DriftKind::InSync),
+        "{done:?}"
+    );
+    assert_eq!(sim.graph_stats().writes, writes + 1, "one PATCH");
+    let teams_one = sim.webinars().into_iter().find(|w| w.id == one).unwrap();
+    assert_eq!(
+        teams_one.start.format("%H:%M").to_string(),
+        "14:00",
+        "Teams shows ours"
+    );
+    let detail = d.series_detail(&plan.id).await.unwrap();
+    let reapplied: Vec<_> = detail
+        .journal
+        .iter()
+        .filter(|j| j.action == "reapply" && j.target.as_deref() == Some(one.as_str()))
+        .collect();
+    assert_eq!(reapplied.len(), 2, "intent and outcome");
+    assert_eq!(reapplied[1].phase, webinar_desk_core::store::Phase::Done);
+
+    // Canceled in Teams: ours cannot be re-applied, and the message says why.
+    assert!(sim.cancel_in_teams(&three));
+    let shown = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    let seen = shown
+        .iter()
+        .find(|s| s.webinar_id == three)
+        .unwrap()
+        .finding()
+        .unwrap()
+        .clone();
+    assert_eq!(seen.kind, DriftKind::CanceledInTeams);
+    let err = d
+        .resolve_drift(&three, DriftChoice::ReapplyOurs, &seen.fields)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot bring a canceled webinar back"),
+        "{err}"
+    );
+    let done = d
+        .resolve_drift(&three, DriftChoice::AcceptTeams, &seen.fields)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&done, Resolution::Resolved(f) if f.kind == DriftKind::InSync),
+        "{done:?}"
+    );
+    let detail = d.series_detail(&plan.id).await.unwrap();
+    assert!(
+        detail
+            .plan
+            .sessions
+            .iter()
+            .find(|s| s.n == 3)
+            .unwrap()
+            .canceled
+    );
+}

@@ -140,6 +140,15 @@ async fn listed(graph: &GraphClient) -> Result<HashMap<String, VirtualEventWebin
         .collect())
 }
 
+/// Teams' version of one webinar read on its own (one GET, two more with registration);
+/// `None` when Teams answers 404.
+pub async fn read_teams(
+    graph: &GraphClient,
+    t: &Target,
+) -> Result<Option<WebinarProjection>, GraphError> {
+    teams_now(graph, &HashMap::new(), t).await
+}
+
 /// Teams' version of one webinar; `None` when Teams answers 404.
 async fn teams_now(
     graph: &GraphClient,

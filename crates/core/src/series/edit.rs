@@ -656,7 +656,7 @@ fn with_removed_as_canceled(before: &SeriesPlan, after: &SeriesPlan) -> SeriesPl
 }
 
 /// The PATCH for the fields that changed (Graph takes wall-clock times with a Windows zone).
-fn patch_for(
+pub(super) fn patch_for(
     plan: &SeriesPlan,
     s: &PlannedSession,
     fields: &[super::change::FieldChange],
