@@ -7,11 +7,12 @@ use webinar_desk_core::auth::SignInOptions;
 
 use crate::AppState;
 use crate::dto::{
-    AttendanceSyncDto, ChangeDto, EditOutcomeDto, PageDto, PageQueryDto, PersonHistoryDto,
-    PersonRefDto, PlanDto, ProgressDto, PublishOutcomeDto, RecurrenceDto, RegistrantCountDto,
-    RegistrationRowDto, RemainingDto, SavedDto, SeriesAttendanceDto, SeriesDetailDto,
-    SeriesSummaryDto, SessionAttendanceDto, SessionDto, SettingsDto, StatusDto, SyncReportDto,
-    UiError, WebinarListDto, ZoneDto,
+    AttendanceSyncDto, ChangeDto, DriftChoiceDto, DriftScopeDto, DriftStatusDto, EditOutcomeDto,
+    FieldDiffDto, PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, PlanDto, ProgressDto,
+    PublishOutcomeDto, RecurrenceDto, RegistrantCountDto, RegistrationRowDto, RemainingDto,
+    ResolutionDto, SavedDto, SeriesAttendanceDto, SeriesDetailDto, SeriesSummaryDto,
+    SessionAttendanceDto, SessionDto, SettingsDto, StatusDto, SyncReportDto, UiError,
+    WebinarListDto, ZoneDto,
 };
 
 type Reply<T> = Result<T, UiError>;
@@ -311,4 +312,50 @@ pub async fn person_history(
         .person_history(&person.into())
         .await?
         .into())
+}
+
+/// Checks webinars for edits made in Teams (at most every 5 minutes each unless `forced`).
+#[tauri::command]
+pub async fn check_drift(
+    state: State<'_, AppState>,
+    scope: DriftScopeDto,
+    forced: bool,
+) -> Reply<Vec<DriftStatusDto>> {
+    let statuses = state
+        .desk()
+        .await
+        .check_drift(&scope.into(), forced, chrono::Utc::now())
+        .await?;
+    Ok(statuses.into_iter().map(Into::into).collect())
+}
+
+/// Accepts Teams' version of a webinar, or re-applies ours; `seen` is the difference shown.
+#[tauri::command]
+pub async fn resolve_drift(
+    state: State<'_, AppState>,
+    webinar_id: String,
+    choice: DriftChoiceDto,
+    seen: Vec<FieldDiffDto>,
+) -> Reply<ResolutionDto> {
+    let seen: Vec<_> = seen.into_iter().map(Into::into).collect();
+    Ok(state
+        .desk()
+        .await
+        .resolve_drift(&webinar_id, choice.into(), &seen)
+        .await?
+        .into())
+}
+
+/// The last drift checks from the local copy (works offline).
+#[tauri::command]
+pub async fn drift_status(
+    state: State<'_, AppState>,
+    scope: DriftScopeDto,
+) -> Reply<Vec<DriftStatusDto>> {
+    let statuses = state
+        .desk()
+        .await
+        .drift_status(&scope.into(), chrono::Utc::now())
+        .await?;
+    Ok(statuses.into_iter().map(Into::into).collect())
 }

@@ -3,12 +3,14 @@
 //! branches on (by `kind`, never by message).
 
 mod attendance;
+mod drift;
 mod series;
 
 pub use attendance::{
     PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, ProgressDto, RegistrationRowDto,
     SeriesAttendanceDto, SessionAttendanceDto, SyncReportDto as AttendanceSyncDto,
 };
+pub use drift::{DriftChoiceDto, DriftScopeDto, DriftStatusDto, FieldDiffDto, ResolutionDto};
 pub use series::*;
 
 use serde::{Deserialize, Serialize};

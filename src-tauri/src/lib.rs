@@ -88,6 +88,9 @@ pub fn run(launch: Launch) {
             commands::session_registrations,
             commands::series_attendance,
             commands::person_history,
+            commands::check_drift,
+            commands::resolve_drift,
+            commands::drift_status,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

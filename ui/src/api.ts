@@ -379,6 +379,36 @@ export interface PersonHistory {
   webinars: PersonInWebinar[];
 }
 
+export type DriftKind = 'inSync' | 'changedInTeams' | 'canceledInTeams' | 'missingInTeams' | 'localEdits';
+
+export interface FieldDiff {
+  field: string;
+  /** Last synced or written. */
+  baseline: string;
+  teams: string;
+  ours: string | null;
+  plain: string;
+}
+
+export interface DriftStatus {
+  webinarId: string;
+  title: string;
+  finding: { kind: DriftKind; fields: FieldDiff[] } | null;
+  checkedAt: string | null;
+  failure: { at: string; message: string; requestId: string | null } | null;
+  fresh: boolean;
+}
+
+export interface DriftScope {
+  series?: string;
+  webinar?: string;
+}
+
+export interface Resolution {
+  outcome: 'resolved' | 'changedAgain';
+  finding: { kind: DriftKind; fields: FieldDiff[] };
+}
+
 export interface SeriesAttendance {
   sessions: { n: number; webinarId: string; stats: SessionStats | null }[];
   rows: MatrixRow[];
@@ -438,6 +468,10 @@ export const api = {
   sessionRegistrations: (webinarId: string, query: PageQuery) => call<Page<RegistrationRow>>('session_registrations', { webinarId, query }),
   seriesAttendance: (seriesId: string) => call<SeriesAttendance>('series_attendance', { seriesId }),
   personHistory: (person: PersonRef) => call<PersonHistory>('person_history', { person }),
+  checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),
+  driftStatus: (scope: DriftScope) => call<DriftStatus[]>('drift_status', { scope }),
+  resolveDrift: (webinarId: string, choice: 'acceptTeams' | 'reapplyOurs', seen: FieldDiff[]) =>
+    call<Resolution>('resolve_drift', { webinarId, choice, seen }),
   setAttendanceRules: (attendedPct: number, completionPct: number) =>
     call<number>('set_attendance_rules', { attendedPct, completionPct }),
 };

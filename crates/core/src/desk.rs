@@ -945,18 +945,31 @@ impl Desk {
             .await?)
     }
 
-    /// The last drift checks from the local copy (no network).
+    /// The last drift checks from the local copy (no network), as a check would show them.
     pub async fn drift_status(
         &self,
         scope: &DriftScope,
         now: DateTime<Utc>,
-    ) -> Result<Vec<crate::store::DriftCheck>, DeskError> {
+    ) -> Result<Vec<crate::drift::check::DriftStatus>, DeskError> {
         let store = self.local_store().await?;
-        let ids: Vec<String> = drift_targets(&store, scope, now)?
+        let targets = drift_targets(&store, scope, now)?;
+        let ids: Vec<String> = targets.iter().map(|t| t.webinar_id.clone()).collect();
+        let mut checks: HashMap<String, crate::store::DriftCheck> = store
+            .drift_checks(&ids)?
             .into_iter()
-            .map(|t| t.webinar_id)
+            .map(|c| (c.webinar_id.clone(), c))
             .collect();
-        Ok(store.drift_checks(&ids)?)
+        Ok(targets
+            .into_iter()
+            .filter_map(|t| {
+                Some(crate::drift::check::DriftStatus {
+                    check: checks.remove(&t.webinar_id)?,
+                    webinar_id: t.webinar_id,
+                    title: t.title,
+                    fresh: false,
+                })
+            })
+            .collect())
     }
 
     /// One person's registrations and attendance in every webinar of the local copy (no

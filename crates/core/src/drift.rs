@@ -23,6 +23,9 @@ use crate::graph::types::{
 };
 use crate::series::{PlannedSession, Question, SeriesPlan};
 
+/// The fields an edit of a series sends to Teams.
+const EDITS_SEND: &[&str] = &["title", "description", "start", "end", "status"];
+
 /// A webinar is checked at most this often, unless the organizer asks.
 pub const CHECK_INTERVAL: Duration = Duration::minutes(5);
 
@@ -302,6 +305,9 @@ pub fn detect(
     }
     if let Some(ours) = ours {
         let mut local = differences(baseline, ours, tz);
+        // Only what an edit of the series sends is an edit not yet sent; the rest is set when
+        // a webinar is made and shown beside Teams' changes only.
+        local.retain(|f| EDITS_SEND.contains(&f.field.as_str()));
         if !local.is_empty() {
             for f in &mut local {
                 f.ours = Some(std::mem::replace(&mut f.teams, f.baseline.clone()));
@@ -831,12 +837,28 @@ mod tests {
             detect(Some(&base), Some(&base), Some(&ours), TZ).kind,
             DriftKind::InSync
         );
-        ours.registration.as_mut().unwrap().capacity = Some(50);
-        let f = detect(Some(&base), Some(&base), Some(&ours), TZ);
+        // Teams lowers it: ours (Teams' own) is shown as the baseline's.
+        let mut teams = base.clone();
+        teams.registration.as_mut().unwrap().capacity = Some(50);
+        let f = detect(Some(&base), Some(&teams), Some(&ours), TZ);
+        assert_eq!(f.fields[0].ours.as_deref(), Some("1000"));
+    }
+
+    #[test]
+    fn only_what_an_edit_sends_is_an_unsent_local_edit() {
+        // Grouped webinars disagree on settings set at creation (attendee e-mails): the plan's
+        // value is no edit waiting to be sent, since no edit sends it.
+        let base = WebinarProjection::from_graph(&berlin(), None);
+        let mut ours = base.clone();
+        ours.attendee_emails = Some(false);
+        ours.audience = Some("everyone".into());
         assert_eq!(
-            (f.kind, f.fields[0].plain.as_str()),
-            (DriftKind::LocalEdits, "Capacity changed from 1000 to 50")
+            detect(Some(&base), Some(&base), Some(&ours), TZ).kind,
+            DriftKind::InSync
         );
+        ours.title = "New".into();
+        let f = detect(Some(&base), Some(&base), Some(&ours), TZ);
+        assert_eq!((f.kind, f.fields.len()), (DriftKind::LocalEdits, 1));
     }
 
     #[test]

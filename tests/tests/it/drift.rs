@@ -163,7 +163,8 @@ async fn edits_in_teams_are_found_field_by_field_at_most_every_five_minutes() {
         .drift_status(&DriftScope::Webinar(a.clone()), t0)
         .await
         .unwrap();
-    assert!(stored[0].failure.is_some() && stored[0].finding.is_some());
+    assert!(stored[0].check.failure.is_some() && stored[0].finding().is_some());
+    assert!(!stored[0].title.is_empty());
 }
 
 #[tokio::test]

@@ -311,40 +311,8 @@ async fn attendance_of_a_past_series_online_then_offline() {
     screenshot(&app, "09-session-registrations").await;
 
     // Group the course's six sessions into a series and read its matrix.
-    wait_for(&app, "#tab-series").await.click().await.unwrap();
-    wait_for(&app, "#group-webinars")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(&app, "#group-name")
-        .await
-        .send_keys("Power BI for Marketing")
-        .await
-        .unwrap();
-    app.execute(
-        "document.querySelectorAll('.choices label').forEach((l) => {
-             if (l.textContent.includes('Power BI for Marketing')) l.querySelector('input').click();
-         });",
-        vec![],
-    )
-    .await
-    .unwrap();
-    // Teams canceled some of the course's sessions: only the others can be grouped.
-    let label = wait_for_text(&app, "#group-confirm", |t| {
-        t.split(' ')
-            .nth(1)
-            .and_then(|n| n.parse::<u32>().ok())
-            .is_some_and(|n| n >= 3)
-    })
-    .await;
-    let n: u32 = label.split(' ').nth(1).unwrap().parse().unwrap();
+    let n = group_course(&app, "Power BI for Marketing").await;
     let of_n = format!("of {n}");
-    wait_for(&app, "#group-confirm")
-        .await
-        .click()
-        .await
-        .unwrap();
     wait_for_text(&app, "#series-state", |t| t == "Published").await;
     wait_for(&app, "#sync-series").await.click().await.unwrap();
     wait_for_text(&app, "#sync-series", |t| t.starts_with("Syncing")).await;
@@ -529,5 +497,150 @@ async fn a_session_of_fifty_thousand_people_opens_at_once_and_scrolls_to_its_end
         serde_json::json!({ "rows": total, "firstPaintMs": paints }).to_string(),
     )
     .unwrap();
+    quit(app).await;
+}
+
+/// Groups the seeded course's sessions (those Teams has not canceled) into a series from the
+/// Series tab, and opens it; returns how many sessions it has.
+async fn group_course(app: &fantoccini::Client, course: &str) -> u32 {
+    wait_for(app, "#tab-series").await.click().await.unwrap();
+    wait_for(app, "#group-webinars")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(app, "#group-name")
+        .await
+        .send_keys(course)
+        .await
+        .unwrap();
+    app.execute(
+        "document.querySelectorAll('.choices label').forEach((l) => {
+             if (l.textContent.includes(arguments[0])) l.querySelector('input').click();
+         });",
+        vec![serde_json::json!(course)],
+    )
+    .await
+    .unwrap();
+    // Teams canceled some of the course's sessions: only the others can be grouped.
+    let label = wait_for_text(app, "#group-confirm", |t| {
+        t.split(' ')
+            .nth(1)
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 3)
+    })
+    .await;
+    let n: u32 = label.split(' ').nth(1).unwrap().parse().unwrap();
+    wait_for(app, "#group-confirm").await.click().await.unwrap();
+    wait_for_text(app, "#series-state", |t| t == "Published").await;
+    n
+}
+
+/// Edits a webinar as someone would directly in Teams (the simulated tenant's control API).
+async fn edit_in_teams(tenant: &TenantProcess, webinar_id: &str, edit: serde_json::Value) {
+    let url = format!(
+        "{}/_sim/teams/webinars/{webinar_id}",
+        tenant.describe["graph_url"]
+            .as_str()
+            .expect("graph_url")
+            .trim_end_matches('/')
+    );
+    reqwest::Client::new()
+        .post(url)
+        .json(&edit)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+/// A grouped course's session renamed in Teams: the badge and the difference show, accepting
+/// Teams' version updates the local series; renamed again, re-applying ours puts Teams back.
+#[tokio::test]
+async fn drift_badge_difference_accept_teams_then_re_apply_ours() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut desktop = Desktop::start(scratch.path());
+    let tenant = TenantProcess::start(&scratch.path().join("tenant"));
+    let settings: toml::Value =
+        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
+    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
+    std::fs::write(
+        desktop.home.join("config/settings.toml"),
+        toml::to_string(&settings).unwrap(),
+    )
+    .unwrap();
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#sign-in").await.click().await.unwrap();
+    complete_sign_in(&desktop.browser_url().await, "organizer").await;
+    wait_for_webinars(&app).await;
+    group_course(&app, "Power BI for Marketing").await;
+    wait_for_text(&app, "#drift-summary", |t| {
+        t.starts_with("Every session is as")
+    })
+    .await;
+    let first = wait_for(&app, "tr[data-session='1'] td.id")
+        .await
+        .attr("title")
+        .await
+        .unwrap()
+        .expect("session 1 has a webinar");
+
+    edit_in_teams(
+        &tenant,
+        &first,
+        serde_json::json!({"displayName": "Power BI for Marketing — Kick-off"}),
+    )
+    .await;
+    wait_for(&app, "#check-drift").await.click().await.unwrap();
+    wait_for_text(&app, "#drift-summary", |t| {
+        t.starts_with("1 session needs a look")
+    })
+    .await;
+    let row = text_of(&app, "tr[data-session='1']").await;
+    assert!(row.contains("Changed in Teams"), "the badge: {row}");
+    let card = text_of(&app, "section.drift article").await;
+    assert!(
+        card.contains("Title changed from “Power BI for Marketing — Session 1” to “Power BI for Marketing — Kick-off”"),
+        "{card}"
+    );
+    assert!(
+        card.contains("Last synced") && card.contains("Teams now"),
+        "{card}"
+    );
+    screenshot(&app, "16-drift-difference").await;
+    click_text(&app, "section.drift button.accept", "Accept Teams’ version").await;
+    wait_for_text(&app, "#drift-summary", |t| {
+        t.starts_with("Every session is as")
+    })
+    .await;
+    wait_for_text(&app, "tr[data-session='1']", |t| {
+        t.contains("Power BI for Marketing — Kick-off") && !t.contains("Changed in Teams")
+    })
+    .await;
+
+    // Renamed again in Teams; this time ours wins.
+    edit_in_teams(
+        &tenant,
+        &first,
+        serde_json::json!({"displayName": "Something else entirely"}),
+    )
+    .await;
+    wait_for(&app, "#check-drift").await.click().await.unwrap();
+    wait_for_text(&app, "#drift-summary", |t| {
+        t.starts_with("1 session needs a look")
+    })
+    .await;
+    click_text(&app, "section.drift button.reapply", "Re-apply ours").await;
+    wait_for_text(&app, "#drift-summary", |t| {
+        t.starts_with("Every session is as")
+    })
+    .await;
+    // A fresh look at Teams agrees: it shows ours.
+    wait_for(&app, "#check-drift").await.click().await.unwrap();
+    wait_for_text(&app, "#check-drift", |t| t == "Check now").await;
+    let summary = text_of(&app, "#drift-summary").await;
+    assert!(summary.starts_with("Every session is as"), "{summary}");
+    screenshot(&app, "17-drift-resolved").await;
     quit(app).await;
 }
