@@ -393,6 +393,8 @@ export interface FieldDiff {
 export interface DriftStatus {
   webinarId: string;
   title: string;
+  /** The series the webinar is a session of, if it is one of ours. */
+  seriesId: string | null;
   finding: { kind: DriftKind; fields: FieldDiff[] } | null;
   checkedAt: string | null;
   failure: { at: string; message: string; requestId: string | null } | null;

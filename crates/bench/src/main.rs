@@ -653,6 +653,7 @@ async fn drift_check(latency: Duration) -> String {
             .map(|id| Target {
                 webinar_id: id.clone(),
                 title: String::new(),
+                series_id: None,
                 ours: None,
                 tz: chrono_tz::UTC,
                 registration,

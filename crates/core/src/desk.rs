@@ -966,6 +966,7 @@ impl Desk {
                     check: checks.remove(&t.webinar_id)?,
                     webinar_id: t.webinar_id,
                     title: t.title,
+                    series_id: t.series_id,
                     fresh: false,
                 })
             })
@@ -1193,6 +1194,7 @@ fn drift_targets(
                         || written.written.title.clone(),
                         |s| series::session_title(&plan, s),
                     ),
+                    series_id: Some(series_id.clone()),
                     registration: written.written.end > now,
                     webinar_id: written.webinar_id,
                     ours,
@@ -1212,6 +1214,7 @@ fn drift_targets(
                 vec![Target {
                     webinar_id: id.clone(),
                     title: w.as_ref().map(|w| w.title.clone()).unwrap_or_default(),
+                    series_id: None,
                     ours: None,
                     tz: w.as_ref().map_or(chrono_tz::UTC, zone_of),
                     registration: w.is_some_and(|w| w.end.is_some_and(|e| e > now)),
@@ -1225,6 +1228,7 @@ fn drift_targets(
             .map(|w| Target {
                 webinar_id: w.id.clone(),
                 title: w.title.clone(),
+                series_id: None,
                 ours: None,
                 tz: zone_of(&w),
                 // Registration settings only for series sessions in a check of everything:

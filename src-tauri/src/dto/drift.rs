@@ -89,6 +89,7 @@ pub struct CheckFailureDto {
 pub struct DriftStatusDto {
     pub webinar_id: String,
     pub title: String,
+    pub series_id: Option<String>,
     /// From the last good check; null when never checked.
     pub finding: Option<FindingDto>,
     pub checked_at: Option<String>,
@@ -102,6 +103,7 @@ impl From<DriftStatus> for DriftStatusDto {
         Self {
             webinar_id: s.webinar_id,
             title: s.title,
+            series_id: s.series_id,
             finding: s.check.finding.map(Into::into),
             checked_at: s.check.checked_at.map(|t| t.to_rfc3339()),
             failure: s

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftStatus } from '../api';
-import { canReapply, driftBadge, shown } from './drift';
+import { canReapply, driftBadge, seriesBadge, shown } from './drift';
 
 const status = (kind: DriftStatus['finding'] extends infer F ? (F extends { kind: infer K } ? K : never) : never, failed = false): DriftStatus => ({
-  webinarId: 'w', title: 'T', finding: { kind, fields: [] }, checkedAt: '2027-03-02T10:00:00Z',
+  webinarId: 'w', title: 'T', seriesId: 's1', finding: { kind, fields: [] }, checkedAt: '2027-03-02T10:00:00Z',
   failure: failed ? { at: '2027-03-02T10:05:00Z', message: 'Teams did not answer', requestId: 'r1' } : null, fresh: true,
 });
 
@@ -28,5 +28,12 @@ describe('drift helpers', () => {
     expect(canReapply('changedInTeams', [{ ...f, ours: 'A' }])).toBe(true);
     expect(canReapply('changedInTeams', [{ ...f, ours: null }])).toBe(false);
     expect(canReapply('canceledInTeams', [{ ...f, ours: 'A' }])).toBe(false);
+  });
+
+  it('gives a series the badge of its most serious session', () => {
+    const all = [status('changedInTeams'), status('missingInTeams'), { ...status('canceledInTeams'), seriesId: 'other' }];
+    expect(seriesBadge('s1', all)).toEqual({ label: 'Missing in Teams (2 sessions)', tone: 'bad' });
+    expect(seriesBadge('other', all)?.label).toBe('Canceled in Teams');
+    expect(seriesBadge('none', all)).toBeNull();
   });
 });

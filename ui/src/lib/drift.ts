@@ -53,3 +53,12 @@ export function shown(field: string, value: string | null, timeZone?: string): s
 export function canReapply(kind: DriftKind, fields: FieldDiff[]): boolean {
   return kind === 'changedInTeams' && fields.some((f) => f.ours !== null);
 }
+
+/** A series' badge: its most serious session's, with how many sessions need a look. */
+export function seriesBadge(seriesId: string, statuses: DriftStatus[]): { label: string; tone: 'bad' | 'warn' | 'info' } | null {
+  const badges = statuses.filter((s) => s.seriesId === seriesId).map(driftBadge).filter((b) => b !== null);
+  if (badges.length === 0) return null;
+  const order = { bad: 0, warn: 1, info: 2 } as const;
+  const worst = badges.reduce((a, b) => (order[b.tone] < order[a.tone] ? b : a));
+  return badges.length === 1 ? worst : { label: `${worst.label} (${badges.length} sessions)`, tone: worst.tone };
+}

@@ -24,6 +24,8 @@ pub struct Target {
     pub webinar_id: String,
     /// For people: the session's title in the plan, or the webinar's as last listed.
     pub title: String,
+    /// The series the webinar is a session of, if it is one of ours.
+    pub series_id: Option<String>,
     /// Ours, for a series session.
     pub ours: Option<WebinarProjection>,
     /// Where times are shown in the plain-language diff.
@@ -37,6 +39,7 @@ pub struct Target {
 pub struct DriftStatus {
     pub webinar_id: String,
     pub title: String,
+    pub series_id: Option<String>,
     pub check: DriftCheck,
     /// Whether this call read Teams for it (else the last check is shown, with its time).
     pub fresh: bool,
@@ -116,6 +119,7 @@ pub async fn check(
         .map(|t| DriftStatus {
             webinar_id: t.webinar_id.clone(),
             title: t.title.clone(),
+            series_id: t.series_id.clone(),
             check: checks.remove(&t.webinar_id).unwrap_or(DriftCheck {
                 webinar_id: t.webinar_id.clone(),
                 finding: None,
