@@ -114,32 +114,7 @@ impl WebinarProjection {
                 capacity: config.capacity,
                 manual_approval: config.is_manual_approval_enabled.unwrap_or(false),
                 waitlist: config.is_waitlist_enabled.unwrap_or(false),
-                questions: sorted(questions.iter().map(|q| {
-                    let predefined = q.odata_type.as_deref() == Some(PREDEFINED_QUESTION)
-                        || (q.answer_input_type.is_none() && q.label.is_some());
-                    QuestionProjection {
-                        text: if predefined {
-                            q.label.clone().unwrap_or_default()
-                        } else {
-                            q.display_name
-                                .clone()
-                                .unwrap_or_default()
-                                .trim()
-                                .to_string()
-                        },
-                        kind: if predefined {
-                            "predefined".into()
-                        } else {
-                            q.answer_input_type.clone().unwrap_or_else(|| "text".into())
-                        },
-                        required: q.is_required.unwrap_or(false),
-                        choices: if predefined {
-                            Vec::new()
-                        } else {
-                            q.answer_choices.clone()
-                        },
-                    }
-                })),
+                questions: sorted(questions.iter().map(QuestionProjection::from_graph)),
             }),
         }
     }
@@ -166,31 +141,66 @@ impl WebinarProjection {
                 capacity: plan.registration.capacity.map(i64::from),
                 manual_approval: plan.registration.manual_approval,
                 waitlist: plan.registration.waitlist,
-                questions: sorted(plan.questions.iter().map(|q| match q {
-                    Question::Custom {
-                        text,
-                        answer,
-                        choices,
-                        required,
-                    } => QuestionProjection {
-                        text: text.trim().to_string(),
-                        kind: answer.clone(),
-                        required: *required,
-                        choices: if answer.ends_with("Choice") {
-                            choices.clone()
-                        } else {
-                            Vec::new()
-                        },
-                    },
-                    Question::Predefined { label, required } => QuestionProjection {
-                        text: label.clone(),
-                        kind: "predefined".into(),
-                        required: *required,
-                        choices: Vec::new(),
-                    },
-                })),
+                questions: sorted(plan.questions.iter().map(QuestionProjection::planned)),
             }),
         })
+    }
+}
+
+impl QuestionProjection {
+    /// A question as Teams lists it.
+    pub fn from_graph(q: &RegistrationQuestion) -> Self {
+        let predefined = q.odata_type.as_deref() == Some(PREDEFINED_QUESTION)
+            || (q.answer_input_type.is_none() && q.label.is_some());
+        Self {
+            text: if predefined {
+                q.label.clone().unwrap_or_default()
+            } else {
+                q.display_name
+                    .clone()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            },
+            kind: if predefined {
+                "predefined".into()
+            } else {
+                q.answer_input_type.clone().unwrap_or_else(|| "text".into())
+            },
+            required: q.is_required.unwrap_or(false),
+            choices: if predefined {
+                Vec::new()
+            } else {
+                q.answer_choices.clone()
+            },
+        }
+    }
+
+    /// A question as the series asks it.
+    pub fn planned(q: &Question) -> Self {
+        match q {
+            Question::Custom {
+                text,
+                answer,
+                choices,
+                required,
+            } => Self {
+                text: text.trim().to_string(),
+                kind: answer.clone(),
+                required: *required,
+                choices: if answer.ends_with("Choice") {
+                    choices.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            Question::Predefined { label, required } => Self {
+                text: label.clone(),
+                kind: "predefined".into(),
+                required: *required,
+                choices: Vec::new(),
+            },
+        }
     }
 }
 

@@ -453,3 +453,98 @@ async fn drift_is_resolved_by_accepting_teams_or_re_applying_ours_never_over_a_n
             .canceled
     );
 }
+
+#[tokio::test]
+async fn a_question_removed_in_teams_is_asked_again_when_ours_is_re_applied() {
+    use webinar_desk_core::series::{DriftChoice, Question, Resolution};
+    let sim = start_tenant(20).await;
+    let home = Home::new();
+    let d = signed_in(
+        &home,
+        &sim,
+        Arc::new(MemoryKeychain::default()),
+        "organizer",
+    )
+    .await;
+    let plan = SeriesPlan {
+        id: "question-course".into(),
+        title: "Question course".into(),
+        description_html: "<p>Hands-on.</p>".into(),
+        audience: Audience::Organization,
+        co_organizers: vec![],
+        time_zone: "Europe/Berlin".into(),
+        attendee_emails: true,
+        sessions: generate(
+            (sim.now() + Duration::days(10)).date_naive(),
+            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+            60,
+            Recurrence::Weekly { every_weeks: 1 },
+            Until::Count(1),
+            1,
+        )
+        .unwrap(),
+        questions: vec![
+            Question::Custom {
+                text: "Which team are you in?".into(),
+                answer: "singleChoice".into(),
+                choices: vec!["Sales".into(), "Support".into()],
+                required: true,
+            },
+            Question::Predefined {
+                label: "jobTitle".into(),
+                required: false,
+            },
+        ],
+        registration: Default::default(),
+    };
+    d.save_series(&plan, sim.now()).await.unwrap();
+    d.publish_series(&plan.id).await.unwrap();
+    let scope = DriftScope::Series(plan.id.clone());
+    let first = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    assert_eq!(
+        first[0].finding().unwrap().kind,
+        DriftKind::InSync,
+        "{first:?}"
+    );
+    let id = first[0].webinar_id.clone();
+
+    // Someone deletes the team question in Teams.
+    assert!(sim.edit_in_teams(&id, |w| {
+        w.questions.retain(|q| {
+            !matches!(&q.kind, tenant_sim::people::QuestionKind::Custom { display_name, .. }
+                if display_name == "Which team are you in?")
+        })
+    }));
+    let shown = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    let f = shown[0].finding().unwrap().clone();
+    assert_eq!(f.kind, DriftKind::ChangedInTeams, "{f:?}");
+    assert_eq!(f.fields[0].field, "questions");
+    assert!(
+        f.fields[0]
+            .plain
+            .contains("“Which team are you in?” removed"),
+        "{f:?}"
+    );
+
+    let done = d
+        .resolve_drift(&id, DriftChoice::ReapplyOurs, &f.fields)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&done, Resolution::Resolved(f) if f.kind == DriftKind::InSync),
+        "{done:?}"
+    );
+    let again = d.check_drift(&scope, true, sim.now()).await.unwrap();
+    assert_eq!(
+        again[0].finding().unwrap().kind,
+        DriftKind::InSync,
+        "{again:?}"
+    );
+    let teams = sim.webinars().into_iter().find(|w| w.id == id).unwrap();
+    assert_eq!(
+        teams.questions.len(),
+        2,
+        "asked again: {:?}",
+        teams.questions
+    );
+}

@@ -257,6 +257,11 @@ impl Publisher<'_> {
                 }
             }
         }
+        if let (Some(o), Some(t)) = (&ours.registration, &teams.registration)
+            && o.questions != t.questions
+        {
+            failures.extend(self.reapply_questions(plan, n, &target.webinar_id).await?);
+        }
         // Teams' answer is the new baseline: what it holds now is what we wrote.
         let after = read_teams(self.graph, target).await?;
         let now = (self.clock)();
@@ -281,6 +286,64 @@ impl Publisher<'_> {
             Some(ours),
             target.tz,
         ))
+    }
+
+    /// Makes the webinar ask the series' questions again: those Teams lacks are created, those
+    /// the series does not ask are deleted (a changed question is both). Returns what failed.
+    async fn reapply_questions(
+        &self,
+        plan: &SeriesPlan,
+        n: u32,
+        webinar_id: &str,
+    ) -> Result<Vec<String>, SeriesError> {
+        use crate::drift::QuestionProjection;
+        let listed = self.graph.registration_questions(webinar_id).await?;
+        let wanted: Vec<(&super::Question, QuestionProjection)> = plan
+            .questions
+            .iter()
+            .map(|q| (q, QuestionProjection::planned(q)))
+            .collect();
+        let mut failures = Vec::new();
+        for q in &listed {
+            let Some(id) = q.id.as_deref() else { continue };
+            let p = QuestionProjection::from_graph(q);
+            if wanted.iter().any(|(_, w)| *w == p) {
+                continue;
+            }
+            let mut intent = self.entry(&plan.id, Some(n), "reapplyQuestionDelete", Phase::Intent);
+            intent.target = Some(webinar_id.to_string());
+            intent.message = q.display_name.clone().or_else(|| q.label.clone());
+            self.log(intent, None)?;
+            let answer = self
+                .graph
+                .delete_registration_question(webinar_id, id)
+                .await;
+            let done = self.entry(&plan.id, Some(n), "reapplyQuestionDelete", Phase::Done);
+            if let Outcome::Failed(cause) = self.outcome(done, &answer, Some(webinar_id))? {
+                failures.push(cause);
+            }
+        }
+        for (q, w) in &wanted {
+            if listed
+                .iter()
+                .any(|l| QuestionProjection::from_graph(l) == *w)
+            {
+                continue;
+            }
+            let mut intent = self.entry(&plan.id, Some(n), "reapplyQuestionCreate", Phase::Intent);
+            intent.target = Some(webinar_id.to_string());
+            intent.message = Some(w.text.clone());
+            self.log(intent, None)?;
+            let answer = self
+                .graph
+                .create_registration_question(webinar_id, &q.to_graph())
+                .await;
+            let done = self.entry(&plan.id, Some(n), "reapplyQuestionCreate", Phase::Done);
+            if let Outcome::Failed(cause) = self.outcome(done, &answer, Some(webinar_id))? {
+                failures.push(cause);
+            }
+        }
+        Ok(failures)
     }
 
     fn state_of(&self, series_id: &str) -> Result<SeriesState, SeriesError> {
