@@ -78,6 +78,21 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write a CSV file from the local copy (works offline) for a webinar or a series:
+    /// attendance (a row per person per session), intervals (a row per join/leave),
+    /// matrix (people × sessions) or registrations. UTF-8 with a byte-order mark unless
+    /// --no-bom; the columns are listed in the README.
+    Export {
+        #[arg(value_parser = ["attendance", "intervals", "matrix", "registrations"])]
+        what: String,
+        /// A series id or a webinar id.
+        id: String,
+        /// The file to write; without it, the suggested name in the current folder.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        no_bom: bool,
+    },
     /// Print attendance from the local copy (works offline): one row per person for a webinar,
     /// or the people × sessions matrix for a series. Tab-separated, or JSON lines.
     Attendance {
@@ -391,6 +406,42 @@ async fn run(command: Command) -> Result<(), DeskError> {
             }
         }
         Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
+        Command::Export {
+            what,
+            id,
+            out,
+            no_bom,
+        } => {
+            use webinar_desk_core::desk::ExportKind;
+            let kind = match what.as_str() {
+                "attendance" => ExportKind::Attendance,
+                "intervals" => ExportKind::Intervals,
+                "matrix" => ExportKind::Matrix,
+                _ => ExportKind::Registrations,
+            };
+            let file = desk
+                .export(
+                    kind,
+                    &id,
+                    webinar_desk_core::export::CsvOptions { bom: !no_bom },
+                    chrono::Utc::now(),
+                )
+                .await?;
+            let path = out.unwrap_or_else(|| std::path::PathBuf::from(&file.file_name));
+            // Written beside the target, then renamed: a failed write never leaves half a file.
+            let partial = path.with_extension("csv.partial");
+            if let Err(e) = std::fs::write(&partial, &file.bytes)
+                .and_then(|()| std::fs::rename(&partial, &path))
+            {
+                let _ = std::fs::remove_file(&partial);
+                eprintln!(
+                    "webinar-desk-cli: could not write {}: {e}. Check the folder exists and is writable.",
+                    path.display()
+                );
+                std::process::exit(1);
+            }
+            eprintln!("Wrote {} rows to {}", file.rows, path.display());
+        }
         Command::Drift {
             series,
             webinar,

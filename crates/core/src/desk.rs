@@ -100,6 +100,8 @@ pub enum DeskError {
     /// Outcome rules out of range; nothing was changed.
     #[error("{0}")]
     InvalidRules(String),
+    #[error("Could not write the export: {0}")]
+    Export(#[from] csv::Error),
 }
 
 impl From<crate::series::SeriesError> for DeskError {
@@ -156,7 +158,7 @@ impl DeskError {
             }
             DeskError::Graph(GraphError::OutcomeUnknown { .. }) => ErrorKind::OutcomeUnknown,
             DeskError::Graph(_) => ErrorKind::Graph,
-            DeskError::Store(_) => ErrorKind::Storage,
+            DeskError::Store(_) | DeskError::Export(_) => ErrorKind::Storage,
             DeskError::Series(crate::series::SeriesError::NotFound(_)) => ErrorKind::NotFound,
             DeskError::Series(crate::series::SeriesError::Drifted(_)) => ErrorKind::Drifted,
             DeskError::Series(_) => ErrorKind::InvalidSeries,
@@ -973,6 +975,135 @@ impl Desk {
             .collect())
     }
 
+    /// A CSV file of a webinar's or a series' data from the local copy (works offline): its
+    /// suggested file name and bytes. `id` is a series id or a webinar id.
+    pub async fn export(
+        &self,
+        kind: ExportKind,
+        id: &str,
+        options: crate::export::CsvOptions,
+        now: DateTime<Utc>,
+    ) -> Result<ExportFile, DeskError> {
+        use crate::export::{self, SessionInfo};
+        let store = self.local_store().await?;
+        let webinars: HashMap<String, Webinar> = store
+            .webinars()?
+            .into_iter()
+            .map(|w| (w.id.clone(), w))
+            .collect();
+        let series = store.series(id)?;
+        // The sessions (in order) and the zone local times are shown in.
+        let (name, tz, sessions): (String, chrono_tz::Tz, Vec<SessionInfo>) = match &series {
+            Some((plan, _)) => {
+                let tz = series::zones(&plan.time_zone).map_or(chrono_tz::UTC, |(tz, _)| tz);
+                let written = store.session_teams(&plan.id)?;
+                let mut sessions: Vec<SessionInfo> = plan
+                    .sessions
+                    .iter()
+                    .filter_map(|s| {
+                        let w = written.iter().find(|w| w.n == s.n)?;
+                        Some(SessionInfo {
+                            webinar_id: w.webinar_id.clone(),
+                            title: series::session_title(plan, s),
+                            series: Some((plan.title.clone(), s.n)),
+                            start: Some(w.written.start),
+                            questions: Vec::new(),
+                        })
+                    })
+                    .collect();
+                sessions.sort_by_key(|s| s.series.as_ref().map(|(_, n)| *n));
+                (plan.title.clone(), tz, sessions)
+            }
+            None => {
+                let w = webinars.get(id);
+                let tz = w
+                    .and_then(|w| crate::time::zone(&w.time_zone).ok())
+                    .unwrap_or(chrono_tz::UTC);
+                let title = w.map_or_else(|| id.to_string(), |w| w.title.clone());
+                (
+                    title.clone(),
+                    tz,
+                    vec![SessionInfo {
+                        webinar_id: id.to_string(),
+                        title,
+                        series: None,
+                        start: w.and_then(|w| w.start),
+                        questions: Vec::new(),
+                    }],
+                )
+            }
+        };
+        let sessions: Vec<SessionInfo> = sessions
+            .into_iter()
+            .map(|mut s| {
+                s.questions = store.registration_questions(&s.webinar_id)?;
+                Ok(s)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let everyone = PageQuery {
+            sort: "name".into(),
+            limit: i64::MAX as usize,
+            ..Default::default()
+        };
+        let (bytes, rows) = match kind {
+            ExportKind::Attendance => {
+                let data = sessions
+                    .into_iter()
+                    .map(|s| {
+                        let rows = store.attendance_page(&s.webinar_id, &everyone)?.rows;
+                        Ok((s, rows))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let n = data.iter().map(|(_, r)| r.len()).sum();
+                (export::attendance(&data, tz, options)?, n)
+            }
+            ExportKind::Intervals => {
+                let data = sessions
+                    .into_iter()
+                    .map(|s| {
+                        let people = store.presence(&s.webinar_id)?;
+                        Ok((s, people))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let n = data
+                    .iter()
+                    .flat_map(|(_, p)| p)
+                    .map(|(_, _, spans)| spans.len())
+                    .sum();
+                (export::intervals(&data, tz, options)?, n)
+            }
+            ExportKind::Registrations => {
+                let data = sessions
+                    .into_iter()
+                    .map(|s| {
+                        let rows = store.registrations_page(&s.webinar_id, &everyone)?.rows;
+                        Ok((s, rows))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let n = data.iter().map(|(_, r)| r.len()).sum();
+                (export::registrations(&data, options)?, n)
+            }
+            ExportKind::Matrix => {
+                let ids: Vec<String> = sessions.iter().map(|s| s.webinar_id.clone()).collect();
+                let numbers: Vec<u32> = sessions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| s.series.as_ref().map_or(i as u32 + 1, |(_, n)| *n))
+                    .collect();
+                let rows = crate::attendance::series_matrix(
+                    &store.people_of_sessions(&ids)?,
+                    store.attendance_rules()?,
+                );
+                (export::matrix(&numbers, &rows, options)?, rows.len())
+            }
+        };
+        Ok(ExportFile {
+            file_name: export_file_name(&name, kind, now),
+            bytes,
+            rows,
+        })
+    }
+
     /// One person's registrations and attendance in every webinar of the local copy (no
     /// network), newest first: what the person drawer shows.
     pub async fn person_history(
@@ -1243,4 +1374,62 @@ fn drift_targets(
         targets.extend(mine);
     }
     Ok(targets)
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// One row per person per session.
+    Attendance,
+    /// One row per join/leave interval.
+    Intervals,
+    /// People × sessions.
+    Matrix,
+    Registrations,
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Attendance => "attendance",
+            ExportKind::Intervals => "intervals",
+            ExportKind::Matrix => "matrix",
+            ExportKind::Registrations => "registrations",
+        }
+    }
+}
+
+/// An export ready to save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    /// A suggested name: "<title> – <kind> – <date>.csv", safe on every OS.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// Data rows written (intervals for the interval export).
+    pub rows: usize,
+}
+
+/// A file name any OS accepts: characters Windows forbids become '-', trimmed, short.
+fn export_file_name(title: &str, kind: ExportKind, now: DateTime<Utc>) -> String {
+    let safe: String = title
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let safe: String = safe.trim().trim_matches('.').chars().take(80).collect();
+    let safe = if safe.is_empty() {
+        "Webinar".to_string()
+    } else {
+        safe
+    };
+    format!(
+        "{safe} - {} - {}.csv",
+        kind.as_str(),
+        now.format("%Y-%m-%d")
+    )
 }

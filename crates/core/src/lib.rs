@@ -16,6 +16,7 @@ pub mod auth;
 pub mod config;
 pub mod desk;
 pub mod drift;
+pub mod export;
 pub mod graph;
 pub mod series;
 pub mod store;

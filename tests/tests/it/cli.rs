@@ -621,3 +621,150 @@ async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
         );
     }
 }
+
+/// `export` writes each documented shape from the local copy, offline, for a series and for
+/// one webinar; the files agree with what `attendance` prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_of_a_series_are_written_offline_in_every_shape() {
+    let sim = start_tenant(50).await;
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "Export course".into(),
+        sessions: 3,
+        first_start: sim.now() - chrono::Duration::days(20),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations: 30,
+        records: 40,
+    });
+    let cli = signed_in_cli(&sim).await;
+    assert!(
+        cli.run(&["webinars", "list", "--sync"])
+            .await
+            .status
+            .success()
+    );
+    let mut group = vec!["series", "group", "--title", "Export course"];
+    group.extend(ids.iter().map(String::as_str));
+    let grouped = cli.run(&group).await;
+    assert!(grouped.status.success(), "{}", text(&grouped.stderr));
+    let series = text(&grouped.stdout)
+        .split_whitespace()
+        .find(|w| w.len() == 36 && w.matches('-').count() == 4)
+        .unwrap_or_else(|| panic!("a series id in {}", text(&grouped.stdout)))
+        .to_string();
+    let synced = cli.run(&["sync", &series]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    drop(sim);
+
+    let dir = cli.scratch.path();
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let export = |args: Vec<String>| {
+        let cli = &cli;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = cli.run(&args).await;
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+            text(&out.stderr)
+        }
+    };
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+
+    let said = export(vec![
+        "export".into(),
+        "attendance".into(),
+        series.clone(),
+        "--out".into(),
+        out("a.csv"),
+    ])
+    .await;
+    let attendance = read("a.csv");
+    assert!(
+        attendance.starts_with('\u{feff}'),
+        "a byte-order mark by default"
+    );
+    let mut lines = attendance
+        .trim_start_matches('\u{feff}')
+        .split("\r\n")
+        .filter(|l| !l.is_empty());
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with(&webinar_desk_core::export::ATTENDANCE_COLUMNS.join(",")),
+        "{header}"
+    );
+    assert!(header.contains(",Job title"), "question columns: {header}");
+    let mut per_session = 0;
+    for id in &ids {
+        let rows = attendance_json(&cli, id).await.lines().count();
+        per_session += rows;
+    }
+    let body = lines.count();
+    assert_eq!(body, per_session, "one row per person per session");
+    assert!(said.contains(&format!("Wrote {body} rows")), "{said}");
+
+    export(vec![
+        "export".into(),
+        "matrix".into(),
+        series.clone(),
+        "--out".into(),
+        out("m.csv"),
+        "--no-bom".into(),
+    ])
+    .await;
+    let matrix = read("m.csv");
+    assert!(
+        matrix.starts_with("name,email,S1,S2,S3,attended,sessions,complete\r\n"),
+        "{matrix}"
+    );
+    assert_eq!(
+        matrix.lines().count() - 1,
+        attendance_json(&cli, &series).await.lines().count(),
+        "one row per person, as `attendance <series>` prints"
+    );
+
+    export(vec![
+        "export".into(),
+        "intervals".into(),
+        ids[0].clone(),
+        "--out".into(),
+        out("i.csv"),
+    ])
+    .await;
+    let intervals = read("i.csv");
+    let rows: Vec<&str> = intervals.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(",Export course — Session 1,")),
+        "{}",
+        rows[0]
+    );
+
+    export(vec![
+        "export".into(),
+        "registrations".into(),
+        ids[0].clone(),
+        "--out".into(),
+        out("r.csv"),
+    ])
+    .await;
+    assert_eq!(
+        read("r.csv").lines().count(),
+        1 + 30,
+        "every registration of the session"
+    );
+
+    // Without --out: the suggested name, in the current folder.
+    let mut c = cli.command(&["export", "matrix", &series]);
+    c.current_dir(dir);
+    let done = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let named = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("Export course - matrix - ") && n.ends_with(".csv"));
+    assert!(named.is_some(), "a file named after the series");
+}

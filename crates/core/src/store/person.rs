@@ -198,3 +198,37 @@ fn slot(by: &mut BTreeMap<String, PersonInWebinar>, webinar_id: String) -> &mut 
             questions: Vec::new(),
         })
 }
+
+impl Store {
+    /// Each person's merged presence in a session (name, e-mail, intervals), by name: the
+    /// interval export.
+    pub fn presence(&self, webinar_id: &str) -> Result<Vec<crate::export::Presence>, StoreError> {
+        let conn = self.conn();
+        let Some(n) = known_number(&conn, webinar_id)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = conn.prepare(
+            "SELECT name, email, intervals FROM person_sessions WHERE w = ?1 AND seconds_present > 0
+             ORDER BY name_lower, rowid",
+        )?;
+        let mut rows = stmt.query([n])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let spans: Vec<(i64, i64)> = serde_json::from_str(&r.get::<_, String>(2)?)
+                .map_err(|_| StoreError::Corrupt("attendance intervals".into()))?;
+            let at = |ms: i64| {
+                DateTime::from_timestamp_millis(ms)
+                    .ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
+            };
+            out.push((
+                r.get(0)?,
+                r.get(1)?,
+                spans
+                    .into_iter()
+                    .map(|(j, l)| Ok((at(j)?, at(l)?)))
+                    .collect::<Result<_, StoreError>>()?,
+            ));
+        }
+        Ok(out)
+    }
+}

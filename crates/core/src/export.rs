@@ -1,0 +1,446 @@
+//! Export: attendance and registrations as CSV files another program can read — one row per
+//! person per session, one row per join/leave interval, the series matrix, registrations.
+//!
+//! Pure: rows in, bytes out. Invariants: RFC 4180 quoting (the `csv` crate); UTF-8, with a
+//! byte-order mark unless asked not to (spreadsheets then read non-ASCII names right); column
+//! names are stable (the README lists them); a text cell that a spreadsheet would run as a
+//! formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage return — gets a leading `'`
+//! (OWASP's advice), so it shows as typed and never runs; numbers we write are never altered.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::attendance::Outcome;
+use crate::store::{AttendanceRow, RegistrationListRow};
+
+/// How a file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Start with a UTF-8 byte-order mark (Excel needs it to read UTF-8).
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self { bom: true }
+    }
+}
+
+/// A session as the files name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub webinar_id: String,
+    pub title: String,
+    /// The series and the session's number in it, for a series export.
+    pub series: Option<(String, u32)>,
+    pub start: Option<DateTime<Utc>>,
+    /// Registration questions (id, text), in order: one column each.
+    pub questions: Vec<(String, String)>,
+}
+
+/// A text cell as written: formula-like starts neutralized.
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// The columns of [`attendance`], before one per question.
+pub const ATTENDANCE_COLUMNS: &[&str] = &[
+    "series",
+    "session",
+    "webinar_id",
+    "webinar_title",
+    "session_start_utc",
+    "name",
+    "email",
+    "registered",
+    "outcome",
+    "seconds_present",
+    "percent_of_session",
+    "first_join_utc",
+    "last_leave_utc",
+    "first_join_local",
+    "last_leave_local",
+    "time_zone",
+    "rejoins",
+    "late_minutes",
+    "left_early_minutes",
+];
+
+/// One row per person per session, with the metrics and registration answers as columns (the
+/// union of every session's questions, by question text, in first-seen order).
+pub fn attendance(
+    sessions: &[(SessionInfo, Vec<AttendanceRow>)],
+    tz: Tz,
+    options: CsvOptions,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut questions: Vec<String> = Vec::new();
+    for (s, _) in sessions {
+        for (_, text) in &s.questions {
+            if !questions.contains(text) {
+                questions.push(text.clone());
+            }
+        }
+    }
+    let mut w = writer(options);
+    let mut header: Vec<String> = ATTENDANCE_COLUMNS.iter().map(|c| c.to_string()).collect();
+    header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
+    w.write_record(&header)?;
+    for (s, rows) in sessions {
+        for r in rows {
+            let mut record: Vec<String> = vec![
+                text_cell(s.series.as_ref().map_or("", |(t, _)| t)),
+                s.series
+                    .as_ref()
+                    .map_or(String::new(), |(_, n)| n.to_string()),
+                s.webinar_id.clone(),
+                text_cell(&s.title),
+                utc(s.start),
+                text_cell(&r.name),
+                text_cell(r.email.as_deref().unwrap_or("")),
+                if r.registered { "yes" } else { "no" }.into(),
+                outcome_word(&r.outcome).into(),
+                r.seconds_present.to_string(),
+                format!("{:.1}", r.pct),
+                utc(r.first_join),
+                utc(r.last_leave),
+                local(r.first_join, tz),
+                local(r.last_leave, tz),
+                tz.name().to_string(),
+                r.rejoins.to_string(),
+                r.late_minutes.to_string(),
+                r.early_leave_minutes.to_string(),
+            ];
+            for q in &questions {
+                let answer = s
+                    .questions
+                    .iter()
+                    .find(|(_, text)| text == q)
+                    .and_then(|(id, _)| r.answers.get(id));
+                record.push(text_cell(answer.map_or("", String::as_str)));
+            }
+            w.write_record(&record)?;
+        }
+    }
+    finish(w)
+}
+
+/// The columns of [`intervals`].
+pub const INTERVAL_COLUMNS: &[&str] = &[
+    "series",
+    "session",
+    "webinar_id",
+    "webinar_title",
+    "name",
+    "email",
+    "join_utc",
+    "leave_utc",
+    "join_local",
+    "leave_local",
+    "time_zone",
+    "seconds",
+];
+
+/// One person's merged presence in a session: (name, e-mail, intervals).
+pub type Presence = (String, Option<String>, Vec<(DateTime<Utc>, DateTime<Utc>)>);
+
+/// One row per join/leave interval (a person's presence merged across report versions, so a
+/// restarted meeting does not repeat anyone), with UTC and local times and the duration.
+pub fn intervals(
+    sessions: &[(SessionInfo, Vec<Presence>)],
+    tz: Tz,
+    options: CsvOptions,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = writer(options);
+    w.write_record(INTERVAL_COLUMNS)?;
+    for (s, people) in sessions {
+        for (name, email, spans) in people {
+            for (join, leave) in spans {
+                w.write_record([
+                    text_cell(s.series.as_ref().map_or("", |(t, _)| t)),
+                    s.series
+                        .as_ref()
+                        .map_or(String::new(), |(_, n)| n.to_string()),
+                    s.webinar_id.clone(),
+                    text_cell(&s.title),
+                    text_cell(name),
+                    text_cell(email.as_deref().unwrap_or("")),
+                    utc(Some(*join)),
+                    utc(Some(*leave)),
+                    local(Some(*join), tz),
+                    local(Some(*leave), tz),
+                    tz.name().to_string(),
+                    (*leave - *join).num_seconds().max(0).to_string(),
+                ])?;
+            }
+        }
+    }
+    finish(w)
+}
+
+/// The series matrix: one row per person, one column per session (`S1`, `S2`, …) holding the
+/// outcome (empty: neither registered nor attended), then `attended`, `sessions`, `complete`.
+pub fn matrix(
+    sessions: &[u32],
+    rows: &[crate::attendance::MatrixRow],
+    options: CsvOptions,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = writer(options);
+    let mut header = vec!["name".to_string(), "email".to_string()];
+    header.extend(sessions.iter().map(|n| format!("S{n}")));
+    header.extend(["attended", "sessions", "complete"].map(String::from));
+    w.write_record(&header)?;
+    for r in rows {
+        let mut record = vec![
+            text_cell(&r.name),
+            text_cell(r.email.as_deref().unwrap_or("")),
+        ];
+        record.extend(r.cells.iter().map(|c| {
+            c.map_or(String::new(), |o| match o {
+                Outcome::Attended => "attended".into(),
+                Outcome::Partial => "partial".into(),
+                Outcome::NoShow => "no-show".into(),
+            })
+        }));
+        record.push(r.attended.to_string());
+        record.push(sessions.len().to_string());
+        record.push(if r.complete { "yes" } else { "no" }.into());
+        w.write_record(&record)?;
+    }
+    finish(w)
+}
+
+/// The columns of [`registrations`], before one per question.
+pub const REGISTRATION_COLUMNS: &[&str] = &[
+    "series",
+    "session",
+    "webinar_id",
+    "webinar_title",
+    "name",
+    "email",
+    "status",
+    "registered_utc",
+    "canceled_utc",
+    "registration_id",
+];
+
+/// One row per registration, with the answers as columns.
+pub fn registrations(
+    sessions: &[(SessionInfo, Vec<RegistrationListRow>)],
+    options: CsvOptions,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut questions: Vec<String> = Vec::new();
+    for (s, _) in sessions {
+        for (_, text) in &s.questions {
+            if !questions.contains(text) {
+                questions.push(text.clone());
+            }
+        }
+    }
+    let mut w = writer(options);
+    let mut header: Vec<String> = REGISTRATION_COLUMNS.iter().map(|c| c.to_string()).collect();
+    header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
+    w.write_record(&header)?;
+    for (s, rows) in sessions {
+        for r in rows {
+            let mut record = vec![
+                text_cell(s.series.as_ref().map_or("", |(t, _)| t)),
+                s.series
+                    .as_ref()
+                    .map_or(String::new(), |(_, n)| n.to_string()),
+                s.webinar_id.clone(),
+                text_cell(&s.title),
+                text_cell(&r.name),
+                text_cell(r.email.as_deref().unwrap_or("")),
+                r.status.clone(),
+                utc(r.registered_at),
+                utc(r.canceled_at),
+                r.id.clone(),
+            ];
+            for q in &questions {
+                let answer = s
+                    .questions
+                    .iter()
+                    .find(|(_, text)| text == q)
+                    .and_then(|(id, _)| r.answers.get(id));
+                record.push(text_cell(answer.map_or("", String::as_str)));
+            }
+            w.write_record(&record)?;
+        }
+    }
+    finish(w)
+}
+
+fn writer(options: CsvOptions) -> csv::Writer<Vec<u8>> {
+    let mut out = Vec::new();
+    if options.bom {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+fn text_cell(text: &str) -> String {
+    neutralize(text).into_owned()
+}
+
+fn utc(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn local(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+fn outcome_word(outcome: &str) -> &str {
+    match outcome {
+        "noShow" => "no-show",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn session() -> SessionInfo {
+        SessionInfo {
+            webinar_id: "w1".into(),
+            title: "Data, \"Literacy\" — Session 1".into(),
+            series: Some(("Data Literacy".into(), 1)),
+            start: Some(t("2027-03-02T13:00:00Z")),
+            questions: vec![("q1".into(), "Team?".into())],
+        }
+    }
+
+    fn person(name: &str, email: Option<&str>, answer: &str) -> AttendanceRow {
+        AttendanceRow {
+            person_key: format!("email:{name}"),
+            name: name.into(),
+            email: email.map(str::to_string),
+            registered: true,
+            seconds_present: 3300,
+            pct: 91.66,
+            first_join: Some(t("2027-03-02T13:02:00Z")),
+            last_leave: Some(t("2027-03-02T13:59:30Z")),
+            rejoins: 1,
+            late_minutes: 2,
+            early_leave_minutes: 0,
+            outcome: "attended".into(),
+            answers: BTreeMap::from([("q1".to_string(), answer.to_string())]),
+        }
+    }
+
+    #[test]
+    fn attendance_rows_quote_escape_and_neutralize_as_documented() {
+        let rows = vec![
+            person("Zoë O'Brien", Some("zoe@x.com"), "Sales, EMEA"),
+            person("=HYPERLINK(\"http://evil\")", None, "line one\nline two"),
+            person("-5 Minus", Some("@mention@x.com"), "+1"),
+        ];
+        let bytes = attendance(
+            &[(session(), rows)],
+            chrono_tz::Europe::Berlin,
+            CsvOptions::default(),
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let expected = "\u{feff}series,session,webinar_id,webinar_title,session_start_utc,name,email,registered,outcome,seconds_present,percent_of_session,first_join_utc,last_leave_utc,first_join_local,last_leave_local,time_zone,rejoins,late_minutes,left_early_minutes,Team?\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",2027-03-02T13:00:00Z,Zoë O'Brien,zoe@x.com,yes,attended,3300,91.7,2027-03-02T13:02:00Z,2027-03-02T13:59:30Z,2027-03-02 14:02:00,2027-03-02 14:59:30,Europe/Berlin,1,2,0,\"Sales, EMEA\"\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",2027-03-02T13:00:00Z,\"'=HYPERLINK(\"\"http://evil\"\")\",,yes,attended,3300,91.7,2027-03-02T13:02:00Z,2027-03-02T13:59:30Z,2027-03-02 14:02:00,2027-03-02 14:59:30,Europe/Berlin,1,2,0,\"line one\nline two\"\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",2027-03-02T13:00:00Z,'-5 Minus,'@mention@x.com,yes,attended,3300,91.7,2027-03-02T13:02:00Z,2027-03-02T13:59:30Z,2027-03-02 14:02:00,2027-03-02 14:59:30,Europe/Berlin,1,2,0,'+1\r\n";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn intervals_have_utc_local_and_seconds_and_no_bom_when_asked() {
+        let people: Vec<Presence> = vec![(
+            "Ann".into(),
+            Some("ann@x.com".into()),
+            vec![
+                (t("2027-03-02T13:00:00Z"), t("2027-03-02T13:20:00Z")),
+                (t("2027-03-02T13:25:00Z"), t("2027-03-02T14:00:00Z")),
+            ],
+        )];
+        let text = String::from_utf8(
+            intervals(
+                &[(session(), people)],
+                chrono_tz::America::New_York,
+                CsvOptions { bom: false },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "series,session,webinar_id,webinar_title,name,email,join_utc,leave_utc,join_local,leave_local,time_zone,seconds\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",Ann,ann@x.com,2027-03-02T13:00:00Z,2027-03-02T13:20:00Z,2027-03-02 08:00:00,2027-03-02 08:20:00,America/New_York,1200\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",Ann,ann@x.com,2027-03-02T13:25:00Z,2027-03-02T14:00:00Z,2027-03-02 08:25:00,2027-03-02 09:00:00,America/New_York,2100\r\n"
+        );
+    }
+
+    #[test]
+    fn the_matrix_has_a_column_per_session() {
+        let rows = vec![crate::attendance::MatrixRow {
+            person: "ann@x.com".into(),
+            email: Some("ann@x.com".into()),
+            session_key: None,
+            name: "Ann".into(),
+            cells: vec![Some(Outcome::Attended), None, Some(Outcome::NoShow)],
+            attended: 1,
+            complete: false,
+        }];
+        let text = String::from_utf8(matrix(&[1, 2, 3], &rows, CsvOptions { bom: false }).unwrap())
+            .unwrap();
+        assert_eq!(
+            text,
+            "name,email,S1,S2,S3,attended,sessions,complete\r\nAnn,ann@x.com,attended,,no-show,1,3,no\r\n"
+        );
+    }
+
+    #[test]
+    fn formula_like_starts_are_neutralized_and_nothing_else() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralize(bad).starts_with('\''), "{bad:?}");
+        }
+        for fine in ["Ann", "1-2", "a=b", "", "'quoted"] {
+            assert_eq!(neutralize(fine), fine);
+        }
+    }
+
+    #[test]
+    fn registrations_have_status_times_and_answers() {
+        let rows = vec![RegistrationListRow {
+            id: "r1".into(),
+            name: "Ann Lee".into(),
+            email: Some("ann@x.com".into()),
+            status: "canceled".into(),
+            registered_at: Some(t("2027-02-20T09:30:00Z")),
+            canceled_at: Some(t("2027-02-21T10:00:00Z")),
+            answers: BTreeMap::from([("q1".to_string(), "=cmd|' /C calc'!A0".to_string())]),
+        }];
+        let text = String::from_utf8(
+            registrations(&[(session(), rows)], CsvOptions { bom: false }).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "series,session,webinar_id,webinar_title,name,email,status,registered_utc,canceled_utc,registration_id,Team?\r\n\
+Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",Ann Lee,ann@x.com,canceled,2027-02-20T09:30:00Z,2027-02-21T10:00:00Z,r1,'=cmd|' /C calc'!A0\r\n"
+        );
+    }
+}
