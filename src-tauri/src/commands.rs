@@ -8,9 +8,9 @@ use webinar_desk_core::auth::SignInOptions;
 use crate::AppState;
 use crate::dto::{
     AttendanceSyncDto, ChangeDto, DriftChoiceDto, DriftScopeDto, DriftStatusDto, EditOutcomeDto,
-    FieldDiffDto, PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, PlanDto, ProgressDto,
-    PublishOutcomeDto, RecurrenceDto, RegistrantCountDto, RegistrationRowDto, RemainingDto,
-    ResolutionDto, SavedDto, SeriesAttendanceDto, SeriesDetailDto, SeriesSummaryDto,
+    ExportedDto, FieldDiffDto, PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, PlanDto,
+    ProgressDto, PublishOutcomeDto, RecurrenceDto, RegistrantCountDto, RegistrationRowDto,
+    RemainingDto, ResolutionDto, SavedDto, SeriesAttendanceDto, SeriesDetailDto, SeriesSummaryDto,
     SessionAttendanceDto, SessionDto, SettingsDto, StatusDto, SyncReportDto, UiError,
     WebinarListDto, ZoneDto,
 };
@@ -358,4 +358,65 @@ pub async fn drift_status(
         .drift_status(&scope.into(), chrono::Utc::now())
         .await?;
     Ok(statuses.into_iter().map(Into::into).collect())
+}
+
+/// Exports `what` (attendance, intervals, matrix, registrations) of a series or webinar from
+/// the local copy to a file the user picks in the save dialog; `None` when they cancel.
+/// `WEBINAR_DESK_EXPORT_DIR` skips the dialog (automation and tests).
+#[tauri::command]
+pub async fn export_csv(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    what: String,
+    id: String,
+    bom: bool,
+) -> Reply<Option<ExportedDto>> {
+    use webinar_desk_core::desk::ExportKind;
+    let kind = match what.as_str() {
+        "intervals" => ExportKind::Intervals,
+        "matrix" => ExportKind::Matrix,
+        "registrations" => ExportKind::Registrations,
+        _ => ExportKind::Attendance,
+    };
+    let options = webinar_desk_core::export::CsvOptions { bom };
+    let file = state
+        .desk()
+        .await
+        .export(kind, &id, options, chrono::Utc::now())
+        .await?;
+    let Some(path) = save_path(&app, &file.file_name).await else {
+        return Ok(None);
+    };
+    webinar_desk_core::export::save(&path, &file.bytes)
+        .map_err(|e| UiError::not_written(&path, &e))?;
+    Ok(Some(ExportedDto {
+        path: path.display().to_string(),
+        rows: file.rows,
+    }))
+}
+
+async fn save_path(app: &tauri::AppHandle, suggested: &str) -> Option<std::path::PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(dir) = std::env::var_os("WEBINAR_DESK_EXPORT_DIR") {
+        return Some(std::path::PathBuf::from(dir).join(suggested));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_file_name(suggested)
+        .add_filter("CSV", &["csv"])
+        .save_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    rx.await.ok().flatten()?.into_path().ok()
+}
+
+/// Shows a saved file in the system's file manager.
+#[tauri::command]
+pub fn reveal_file(app: tauri::AppHandle, path: String) -> Reply<()> {
+    app.opener().reveal_item_in_dir(&path).map_err(|e| {
+        UiError::local(format!(
+            "Could not show {path} in the file manager ({e}); open its folder yourself."
+        ))
+    })
 }

@@ -20,6 +20,14 @@ use webinar_desk_core::sync::SyncReport;
 use webinar_desk_core::webinar::Webinar;
 use webinar_desk_core::{DeskError, DeskStatus};
 
+/// A saved export.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedDto {
+    pub path: String,
+    pub rows: usize,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDto {
@@ -39,6 +47,26 @@ pub struct UiError {
 }
 
 impl UiError {
+    /// A file could not be written where the user chose.
+    pub fn not_written(path: &std::path::Path, e: &std::io::Error) -> Self {
+        Self::local(format!(
+            "Could not write {}: {e}. Choose a folder you can write to, with free space.",
+            path.display()
+        ))
+    }
+
+    /// A failure on this computer (files, folders), with what to do in the message.
+    pub fn local(message: String) -> Self {
+        Self {
+            kind: "storage",
+            message,
+            correlation_id: None,
+            request_id: None,
+            retry_after_secs: None,
+            fields: Vec::new(),
+        }
+    }
+
     pub fn canceled() -> Self {
         Self {
             kind: "signInCanceled",

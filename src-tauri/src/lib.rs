@@ -46,6 +46,7 @@ pub fn run(launch: Launch) {
     };
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(AppState::start(
                 paths,
@@ -91,6 +92,8 @@ pub fn run(launch: Launch) {
             commands::check_drift,
             commands::resolve_drift,
             commands::drift_status,
+            commands::export_csv,
+            commands::reveal_file,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

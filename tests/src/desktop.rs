@@ -227,6 +227,8 @@ impl Desktop {
             .env("DISPLAY", &self.display)
             .env("PATH", path)
             .env("WEBINAR_DESK_HOME", &self.home)
+            // Exports skip the native save dialog (WebDriver cannot drive it) and land here.
+            .env("WEBINAR_DESK_EXPORT_DIR", self.exports())
             .env("XDG_DATA_HOME", &self.keyring_dir)
             .env("WD_E2E_BROWSER_LOG", &self.browser_log)
             .env("RUST_LOG", "info")
@@ -284,6 +286,13 @@ impl Desktop {
     }
 
     /// Waits until the app asked the system browser to open a URL, and returns it.
+    /// Where the app saves exports under test (the save dialog is skipped).
+    pub fn exports(&self) -> PathBuf {
+        let dir = self.home.join("exports");
+        std::fs::create_dir_all(&dir).expect("the exports folder");
+        dir
+    }
+
     pub async fn browser_url(&self) -> String {
         let deadline = Instant::now() + STEP;
         loop {

@@ -379,6 +379,8 @@ export interface PersonHistory {
   webinars: PersonInWebinar[];
 }
 
+export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations';
+
 export type DriftKind = 'inSync' | 'changedInTeams' | 'canceledInTeams' | 'missingInTeams' | 'localEdits';
 
 export interface FieldDiff {
@@ -470,6 +472,9 @@ export const api = {
   sessionRegistrations: (webinarId: string, query: PageQuery) => call<Page<RegistrationRow>>('session_registrations', { webinarId, query }),
   seriesAttendance: (seriesId: string) => call<SeriesAttendance>('series_attendance', { seriesId }),
   personHistory: (person: PersonRef) => call<PersonHistory>('person_history', { person }),
+  /** Null when the user canceled the save dialog. */
+  exportCsv: (what: ExportKind, id: string, bom: boolean) => call<{ path: string; rows: number } | null>('export_csv', { what, id, bom }),
+  revealFile: (path: string) => call<void>('reveal_file', { path }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),
   driftStatus: (scope: DriftScope) => call<DriftStatus[]>('drift_status', { scope }),
   resolveDrift: (webinarId: string, choice: 'acceptTeams' | 'reapplyOurs', seen: FieldDiff[]) =>

@@ -428,12 +428,7 @@ async fn run(command: Command) -> Result<(), DeskError> {
                 )
                 .await?;
             let path = out.unwrap_or_else(|| std::path::PathBuf::from(&file.file_name));
-            // Written beside the target, then renamed: a failed write never leaves half a file.
-            let partial = path.with_extension("csv.partial");
-            if let Err(e) = std::fs::write(&partial, &file.bytes)
-                .and_then(|()| std::fs::rename(&partial, &path))
-            {
-                let _ = std::fs::remove_file(&partial);
+            if let Err(e) = webinar_desk_core::export::save(&path, &file.bytes) {
                 eprintln!(
                     "webinar-desk-cli: could not write {}: {e}. Check the folder exists and is writable.",
                     path.display()

@@ -273,6 +273,18 @@ pub fn registrations(
     finish(w)
 }
 
+/// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
+pub fn save(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 fn writer(options: CsvOptions) -> csv::Writer<Vec<u8>> {
     let mut out = Vec::new();
     if options.bom {

@@ -355,6 +355,47 @@ async fn attendance_of_a_past_series_online_then_offline() {
         sync.attr("disabled").await.unwrap().as_deref(),
         Some("true")
     );
+    // Export the series' attendance (offline) and read the file back.
+    wait_for(&app, ".export-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&app, "[data-export='attendance']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let saved = wait_for_text(&app, "#export-saved", |t| t.starts_with("Saved")).await;
+    let file = std::fs::read_dir(desktop.exports())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .expect("the export was saved");
+    assert!(
+        file.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("Power BI for Marketing - attendance - "),
+        "{file:?}"
+    );
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}series,session,webinar_id,"),
+        "{}",
+        &csv[..80]
+    );
+    let rows = csv.lines().count() - 1;
+    assert!(
+        saved.contains(&format!("Saved {rows} rows")) && rows > 50,
+        "{saved} / {rows} rows"
+    );
+    assert!(
+        csv.contains("\r\nPower BI for Marketing,1,"),
+        "rows name their series and session"
+    );
+
     // A regular of the course, followed across its sessions (offline: the local copy only).
     let regular = app
         .execute(
