@@ -413,7 +413,7 @@ async fn save_path(app: &tauri::AppHandle, suggested: &str) -> Option<std::path:
 
 /// Shows a saved file in the system's file manager.
 #[tauri::command]
-pub fn reveal_file(app: tauri::AppHandle, path: String) -> Reply<()> {
+pub async fn reveal_file(app: tauri::AppHandle, path: String) -> Reply<()> {
     app.opener().reveal_item_in_dir(&path).map_err(|e| {
         UiError::local(format!(
             "Could not show {path} in the file manager ({e}); open its folder yourself."
