@@ -564,6 +564,48 @@ fn store_bench(people: usize) -> String {
             median(&mut times)
         ));
     }
+    // CSV export of every person: read from the store, then written; each measured apart.
+    let everyone = PageQuery {
+        sort: "name".into(),
+        limit: i64::MAX as usize,
+        ..Default::default()
+    };
+    let session = webinar_desk_core::export::SessionInfo {
+        webinar_id: "large-webinar".into(),
+        title: "Large webinar".into(),
+        series: Some(("Benchmark series".into(), 1)),
+        start: None,
+        questions: store.registration_questions("large-webinar").unwrap(),
+    };
+    let (mut reading, mut writing, mut bytes) = (Vec::new(), Vec::new(), 0);
+    let mut rows = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let people = store
+            .attendance_page("large-webinar", &everyone)
+            .unwrap()
+            .rows;
+        reading.push(t.elapsed().as_secs_f64());
+        rows = people.len();
+        let data = vec![(session.clone(), people)];
+        let t = Instant::now();
+        let csv = webinar_desk_core::export::attendance(
+            &data,
+            chrono_tz::Europe::Berlin,
+            webinar_desk_core::export::CsvOptions::default(),
+        )
+        .unwrap();
+        writing.push(t.elapsed().as_secs_f64());
+        bytes = csv.len();
+    }
+    let (read, write) = (median(&mut reading), median(&mut writing));
+    out.push_str(&format!(
+        "| CSV export of {rows} rows (attendance, {} MB): read from the store {:.3} s + written {:.3} s | **{:.3} s** (target ≤ 0.3 s) |\n",
+        bytes / 1_000_000,
+        read,
+        write,
+        read + write
+    ));
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     out

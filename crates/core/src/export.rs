@@ -7,6 +7,8 @@
 //! formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage return — gets a leading `'`
 //! (OWASP's advice), so it shows as typed and never runs; numbers we write are never altered.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -88,40 +90,56 @@ pub fn attendance(
     let mut header: Vec<String> = ATTENDANCE_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
     w.write_record(&header)?;
+    // Hot path (100,000 rows in well under a second): fields are written one by one from
+    // borrowed text, times through a reused buffer, never a String per cell.
+    let mut buf = String::with_capacity(32);
     for (s, rows) in sessions {
-        for r in rows {
-            let mut record: Vec<String> = vec![
-                text_cell(s.series.as_ref().map_or("", |(t, _)| t)),
-                s.series
-                    .as_ref()
-                    .map_or(String::new(), |(_, n)| n.to_string()),
-                s.webinar_id.clone(),
-                text_cell(&s.title),
-                utc(s.start),
-                text_cell(&r.name),
-                text_cell(r.email.as_deref().unwrap_or("")),
-                if r.registered { "yes" } else { "no" }.into(),
-                outcome_word(&r.outcome).into(),
-                r.seconds_present.to_string(),
-                format!("{:.1}", r.pct),
-                utc(r.first_join),
-                utc(r.last_leave),
-                local(r.first_join, tz),
-                local(r.last_leave, tz),
-                tz.name().to_string(),
-                r.rejoins.to_string(),
-                r.late_minutes.to_string(),
-                r.early_leave_minutes.to_string(),
-            ];
-            for q in &questions {
-                let answer = s
-                    .questions
+        let series = neutralize(s.series.as_ref().map_or("", |(t, _)| t));
+        let number = s
+            .series
+            .as_ref()
+            .map_or(String::new(), |(_, n)| n.to_string());
+        let title = neutralize(&s.title);
+        let start = utc(s.start);
+        let answer_ids: Vec<Option<&String>> = questions
+            .iter()
+            .map(|q| {
+                s.questions
                     .iter()
                     .find(|(_, text)| text == q)
-                    .and_then(|(id, _)| r.answers.get(id));
-                record.push(text_cell(answer.map_or("", String::as_str)));
+                    .map(|(id, _)| id)
+            })
+            .collect();
+        for r in rows {
+            w.write_field(series.as_bytes())?;
+            w.write_field(number.as_bytes())?;
+            w.write_field(s.webinar_id.as_bytes())?;
+            w.write_field(title.as_bytes())?;
+            w.write_field(start.as_bytes())?;
+            w.write_field(neutralize(&r.name).as_bytes())?;
+            w.write_field(neutralize(r.email.as_deref().unwrap_or("")).as_bytes())?;
+            w.write_field(if r.registered { "yes" } else { "no" })?;
+            w.write_field(outcome_word(&r.outcome))?;
+            number_field(&mut w, &mut buf, r.seconds_present)?;
+            buf.clear();
+            let _ = write!(buf, "{:.1}", r.pct);
+            w.write_field(buf.as_bytes())?;
+            for t in [r.first_join, r.last_leave] {
+                time_field(&mut w, &mut buf, t.map(|t| t.naive_utc()), "T", "Z")?;
             }
-            w.write_record(&record)?;
+            for t in [r.first_join, r.last_leave] {
+                let local = t.map(|t| t.with_timezone(&tz).naive_local());
+                time_field(&mut w, &mut buf, local, " ", "")?;
+            }
+            w.write_field(tz.name())?;
+            number_field(&mut w, &mut buf, i64::from(r.rejoins))?;
+            number_field(&mut w, &mut buf, r.late_minutes)?;
+            number_field(&mut w, &mut buf, r.early_leave_minutes)?;
+            for id in &answer_ids {
+                let answer = id.and_then(|id| r.answers.get(id));
+                w.write_field(neutralize(answer.map_or("", String::as_str)).as_bytes())?;
+            }
+            w.write_record(None::<&[u8]>)?;
         }
     }
     finish(w)
@@ -297,6 +315,37 @@ fn writer(options: CsvOptions) -> csv::Writer<Vec<u8>> {
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| e.into_error().into())
+}
+
+fn number_field(w: &mut csv::Writer<Vec<u8>>, buf: &mut String, n: i64) -> Result<(), csv::Error> {
+    buf.clear();
+    let _ = write!(buf, "{n}");
+    w.write_field(buf.as_bytes())
+}
+
+/// `YYYY-MM-DD{sep}HH:MM:SS{suffix}`, or an empty field.
+fn time_field(
+    w: &mut csv::Writer<Vec<u8>>,
+    buf: &mut String,
+    t: Option<chrono::NaiveDateTime>,
+    sep: &str,
+    suffix: &str,
+) -> Result<(), csv::Error> {
+    use chrono::{Datelike, Timelike};
+    buf.clear();
+    if let Some(t) = t {
+        let _ = write!(
+            buf,
+            "{:04}-{:02}-{:02}{sep}{:02}:{:02}:{:02}{suffix}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    w.write_field(buf.as_bytes())
 }
 
 fn text_cell(text: &str) -> String {
