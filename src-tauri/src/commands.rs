@@ -379,11 +379,14 @@ pub async fn export_csv(
         _ => ExportKind::Attendance,
     };
     let options = webinar_desk_core::export::CsvOptions { bom };
-    let file = state
-        .desk()
-        .await
-        .export(kind, &id, options, chrono::Utc::now())
-        .await?;
+    let desk = state.desk().await;
+    let file = if what == "journal" {
+        // `id` is then the journal search.
+        desk.export_journal(&id, options, chrono::Utc::now())
+            .await?
+    } else {
+        desk.export(kind, &id, options, chrono::Utc::now()).await?
+    };
     let Some(path) = save_path(&app, &file.file_name).await else {
         return Ok(None);
     };
@@ -419,4 +422,15 @@ pub async fn reveal_file(app: tauri::AppHandle, path: String) -> Reply<()> {
             "Could not show {path} in the file manager ({e}); open its folder yourself."
         ))
     })
+}
+
+/// The journal of changes sent to Teams, newest first, filtered by `search`.
+#[tauri::command]
+pub async fn journal(
+    state: State<'_, AppState>,
+    search: String,
+    limit: usize,
+) -> Reply<Vec<crate::dto::JournalDto>> {
+    let entries = state.desk().await.journal(&search, limit).await?;
+    Ok(entries.into_iter().map(Into::into).collect())
 }

@@ -94,6 +94,7 @@ pub fn run(launch: Launch) {
             commands::drift_status,
             commands::export_csv,
             commands::reveal_file,
+            commands::journal,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

@@ -184,6 +184,7 @@ export interface JournalRow {
   at: string;
   actor: string;
   action: string;
+  seriesId?: string | null;
   n: number | null;
   phase: 'intent' | 'done' | 'failed' | 'unknown';
   target: string | null;
@@ -379,7 +380,7 @@ export interface PersonHistory {
   webinars: PersonInWebinar[];
 }
 
-export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations';
+export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations' | 'journal';
 
 export type DriftKind = 'inSync' | 'changedInTeams' | 'canceledInTeams' | 'missingInTeams' | 'localEdits';
 
@@ -475,6 +476,7 @@ export const api = {
   /** Null when the user canceled the save dialog. */
   exportCsv: (what: ExportKind, id: string, bom: boolean) => call<{ path: string; rows: number } | null>('export_csv', { what, id, bom }),
   revealFile: (path: string) => call<void>('reveal_file', { path }),
+  journal: (search: string, limit: number) => call<JournalRow[]>('journal', { search, limit }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),
   driftStatus: (scope: DriftScope) => call<DriftStatus[]>('drift_status', { scope }),
   resolveDrift: (webinarId: string, choice: 'acceptTeams' | 'reapplyOurs', seen: FieldDiff[]) =>

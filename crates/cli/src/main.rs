@@ -66,6 +66,17 @@ enum Command {
         #[arg(long)]
         completion: Option<f64>,
     },
+    /// Every change sent to Teams, newest first (works offline): tab-separated, or a CSV file.
+    Journal {
+        /// Only entries whose action, target, who, message or ids contain this.
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Write every matching entry to this CSV file instead.
+        #[arg(long)]
+        csv: Option<std::path::PathBuf>,
+    },
     /// Check for edits made directly in Teams: every webinar and series session, one series, or
     /// one webinar. Exit code 0 when nothing drifted, 3 when something did, 1 when a check
     /// failed (the previous finding is shown with the failure).
@@ -406,6 +417,36 @@ async fn run(command: Command) -> Result<(), DeskError> {
             }
         }
         Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
+        Command::Journal { search, limit, csv } => {
+            if let Some(path) = csv {
+                let file = desk
+                    .export_journal(
+                        &search,
+                        webinar_desk_core::export::CsvOptions::default(),
+                        chrono::Utc::now(),
+                    )
+                    .await?;
+                if let Err(e) = webinar_desk_core::export::save(&path, &file.bytes) {
+                    eprintln!("webinar-desk-cli: could not write {}: {e}", path.display());
+                    std::process::exit(1);
+                }
+                eprintln!("Wrote {} entries to {}", file.rows, path.display());
+            } else {
+                for e in desk.journal(&search, limit).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        e.at.to_rfc3339(),
+                        e.actor,
+                        e.action,
+                        e.target.as_deref().unwrap_or("-"),
+                        e.phase.as_str(),
+                        e.error_class.as_deref().unwrap_or("-"),
+                        e.request_id.as_deref().unwrap_or("-"),
+                        e.message.as_deref().unwrap_or(""),
+                    );
+                }
+            }
+        }
         Command::Export {
             what,
             id,

@@ -975,6 +975,34 @@ impl Desk {
             .collect())
     }
 
+    /// The journal of every change sent to Teams, newest first (works offline): at most
+    /// `limit` entries matching `search` (action, target, who, message, ids; any case).
+    pub async fn journal(
+        &self,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::store::JournalEntry>, DeskError> {
+        Ok(self.local_store().await?.journal_search(search, limit)?)
+    }
+
+    /// The journal entries matching `search` as a CSV file (all of them, newest first).
+    pub async fn export_journal(
+        &self,
+        search: &str,
+        options: crate::export::CsvOptions,
+        now: DateTime<Utc>,
+    ) -> Result<ExportFile, DeskError> {
+        let entries = self
+            .local_store()
+            .await?
+            .journal_search(search, usize::MAX)?;
+        Ok(ExportFile {
+            file_name: format!("Webinar Desk journal - {}.csv", now.format("%Y-%m-%d")),
+            bytes: crate::export::journal(&entries, options)?,
+            rows: entries.len(),
+        })
+    }
+
     /// A CSV file of a webinar's or a series' data from the local copy (works offline): its
     /// suggested file name and bytes. `id` is a series id or a webinar id.
     pub async fn export(

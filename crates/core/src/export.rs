@@ -291,6 +291,52 @@ pub fn registrations(
     finish(w)
 }
 
+/// The columns of [`journal`].
+pub const JOURNAL_COLUMNS: &[&str] = &[
+    "seq",
+    "at_utc",
+    "actor",
+    "action",
+    "series_id",
+    "session",
+    "target",
+    "outcome",
+    "http_status",
+    "error_class",
+    "client_request_id",
+    "request_id",
+    "message",
+    "operation_id",
+];
+
+/// The journal (audit log), one row per entry, in the order given.
+pub fn journal(
+    entries: &[crate::store::JournalEntry],
+    options: CsvOptions,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut w = writer(options);
+    w.write_record(JOURNAL_COLUMNS)?;
+    for e in entries {
+        w.write_record([
+            e.seq.map_or(String::new(), |s| s.to_string()),
+            utc(Some(e.at)),
+            text_cell(&e.actor),
+            text_cell(&e.action),
+            text_cell(e.series_id.as_deref().unwrap_or("")),
+            e.n.map_or(String::new(), |n| n.to_string()),
+            text_cell(e.target.as_deref().unwrap_or("")),
+            e.phase.as_str().to_string(),
+            e.status.map_or(String::new(), |s| s.to_string()),
+            text_cell(e.error_class.as_deref().unwrap_or("")),
+            text_cell(e.client_request_id.as_deref().unwrap_or("")),
+            text_cell(e.request_id.as_deref().unwrap_or("")),
+            text_cell(e.message.as_deref().unwrap_or("")),
+            text_cell(&e.operation_id),
+        ])?;
+    }
+    finish(w)
+}
+
 /// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
 pub fn save(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
@@ -502,6 +548,32 @@ Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",Ann,ann@x.com,2027-0
             text,
             "series,session,webinar_id,webinar_title,name,email,status,registered_utc,canceled_utc,registration_id,Team?\r\n\
 Data Literacy,1,w1,\"Data, \"\"Literacy\"\" — Session 1\",Ann Lee,ann@x.com,canceled,2027-02-20T09:30:00Z,2027-02-21T10:00:00Z,r1,'=cmd|' /C calc'!A0\r\n"
+        );
+    }
+
+    #[test]
+    fn the_journal_exports_one_row_per_entry_with_its_ids() {
+        let e = crate::store::JournalEntry {
+            seq: Some(7),
+            operation_id: "op-1".into(),
+            series_id: Some("s-1".into()),
+            n: Some(2),
+            action: "publish".into(),
+            target: Some("w2".into()),
+            phase: crate::store::Phase::Failed,
+            at: t("2027-03-02T10:00:00Z"),
+            actor: "megan@contoso.com".into(),
+            client_request_id: Some("c-1".into()),
+            request_id: Some("r-1".into()),
+            status: Some(403),
+            error_class: Some("forbidden".into()),
+            message: Some("Publishing is turned off, by policy.".into()),
+        };
+        let text = String::from_utf8(journal(&[e], CsvOptions { bom: false }).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "seq,at_utc,actor,action,series_id,session,target,outcome,http_status,error_class,client_request_id,request_id,message,operation_id\r\n\
+7,2027-03-02T10:00:00Z,megan@contoso.com,publish,s-1,2,w2,failed,403,forbidden,c-1,r-1,\"Publishing is turned off, by policy.\",op-1\r\n"
         );
     }
 }

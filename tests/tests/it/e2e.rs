@@ -260,6 +260,46 @@ async fn plan_and_publish_a_series_then_see_a_failed_one_rolled_back() {
         list.contains("Published") && list.contains("Failed — rolled back"),
         "{list}"
     );
+
+    // The journal shows every change sent, and finds the refusal with its request id.
+    wait_for(&app, "#tab-journal").await.click().await.unwrap();
+    wait_for_text(&app, "#journal-table", |t| t.contains("publish")).await;
+    wait_for(&app, "#journal-search")
+        .await
+        .send_keys("by policy")
+        .await
+        .unwrap();
+    let found = wait_for_text(&app, "#journal-table", |t| {
+        t.contains("turned off by policy") && !t.contains("create")
+    })
+    .await;
+    assert!(
+        found.contains("failed (403)"),
+        "outcome and status: {found}"
+    );
+    screenshot(&app, "18-journal").await;
+    wait_for(&app, "#journal-export")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(
+        &app,
+        "section[aria-labelledby='journal-title'] [role=status]",
+        |t| t.starts_with("Saved"),
+    )
+    .await;
+    let file = std::fs::read_dir(desktop.exports())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("journal"))
+        .expect("the journal export");
+    let csv = std::fs::read_to_string(file).unwrap();
+    assert!(
+        csv.contains("publish") && csv.contains("turned off by policy"),
+        "{csv}"
+    );
     quit(app).await;
 }
 

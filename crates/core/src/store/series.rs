@@ -474,13 +474,40 @@ impl Store {
 
     /// Every journal row of a series, oldest first.
     pub fn journal_of_series(&self, series_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        self.journal_where("series_id = ?1 ORDER BY seq", &[&series_id])
+    }
+
+    /// The journal, newest first: at most `limit` rows whose action, target, who, message,
+    /// series or request ids contain `search` (any case).
+    pub fn journal_search(
+        &self,
+        search: &str,
+        limit: usize,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let pattern = format!("%{}%", search.trim().to_lowercase());
+        let limit = limit.min(i64::MAX as usize) as i64;
+        self.journal_where(
+            "?1 = '%%' OR lower(action || ' ' || coalesce(target, '') || ' ' || actor || ' '
+                 || coalesce(message, '') || ' ' || coalesce(series_id, '') || ' '
+                 || coalesce(client_request_id, '') || ' ' || coalesce(request_id, '') || ' '
+                 || phase || ' ' || coalesce(error_class, '')) LIKE ?1
+             ORDER BY seq DESC LIMIT ?2",
+            &[&pattern, &limit],
+        )
+    }
+
+    fn journal_where(
+        &self,
+        condition: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT seq, operation_id, series_id, n, action, target, phase, at, actor,
                     client_request_id, request_id, status, error_class, message
-             FROM journal WHERE series_id = ?1 ORDER BY seq",
-        )?;
-        stmt.query_map(params![series_id], |r| {
+             FROM journal WHERE {condition}"
+        ))?;
+        stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -633,6 +660,39 @@ mod tests {
         store.save_series(&edited, Utc::now()).unwrap();
         assert_eq!(store.series("s-1").unwrap().unwrap().0.sessions.len(), 2);
         assert_eq!(store.series("nope").unwrap(), None);
+    }
+
+    #[test]
+    fn the_journal_is_searched_newest_first_by_action_message_or_request_id() {
+        let store = Store::open_in_memory().unwrap();
+        store.save_series(&plan(), Utc::now()).unwrap();
+        let mut failed = entry("publish", Phase::Failed);
+        failed.request_id = Some("REQ-42".into());
+        failed.message = Some("Publishing is turned off by policy.".into());
+        for e in [
+            entry("create", Phase::Intent),
+            entry("create", Phase::Done),
+            failed,
+        ] {
+            store.journal(&e, None).unwrap();
+        }
+        let all = store.journal_search("", 100).unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(all[0].seq > all[1].seq, "newest first");
+        let by_id = store.journal_search("req-42", 100).unwrap();
+        assert_eq!((by_id.len(), by_id[0].action.as_str()), (1, "publish"));
+        assert_eq!(store.journal_search("POLICY", 100).unwrap().len(), 1);
+        assert_eq!(
+            store.journal_search("create", 1).unwrap().len(),
+            1,
+            "limited"
+        );
+        assert!(
+            store
+                .journal_search("nothing like it", 100)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
