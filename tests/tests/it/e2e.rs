@@ -269,7 +269,8 @@ async fn plan_and_publish_a_series_then_see_a_failed_one_rolled_back() {
         .send_keys("by policy")
         .await
         .unwrap();
-    let found = wait_for_text(&app, "#journal-table", |t| {
+    // textContent: WebKit reports no text for the clipped details cells.
+    let found = wait_for_content(&app, "#journal-table", |t| {
         t.contains("turned off by policy") && !t.contains("create")
     })
     .await;
