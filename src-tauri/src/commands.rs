@@ -434,3 +434,17 @@ pub async fn journal(
     let entries = state.desk().await.journal(&search, limit).await?;
     Ok(entries.into_iter().map(Into::into).collect())
 }
+
+/// Opens the folder the app writes its log files to.
+#[tauri::command]
+pub async fn open_log_folder(app: tauri::AppHandle, state: State<'_, AppState>) -> Reply<()> {
+    let dir = state.desk().await.paths().log_dir.clone();
+    app.opener()
+        .open_path(dir.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            UiError::local(format!(
+                "Could not open {} ({e}); the log files are there.",
+                dir.display()
+            ))
+        })
+}

@@ -28,15 +28,52 @@ impl Launch {
     }
 }
 
+/// Stderr plus rotating daily files in `dir`; the guard flushes the file when dropped. Without
+/// a writable folder, stderr only (and a line saying so).
+fn logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::prelude::*;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,tao=warn,wry=warn".into())
+    };
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
+    let files = std::fs::create_dir_all(dir).ok().and_then(|()| {
+        tracing_appender::rolling::RollingFileAppender::builder()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("webinar-desk")
+            .filename_suffix("log")
+            .max_log_files(14)
+            .build(dir)
+            .ok()
+    });
+    match files {
+        Some(files) => {
+            let (writer, guard) = tracing_appender::non_blocking(files);
+            let file = tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(filter());
+            tracing_subscriber::registry()
+                .with(stderr)
+                .with(file)
+                .init();
+            Some(guard)
+        }
+        None => {
+            tracing_subscriber::registry().with(stderr).init();
+            tracing::warn!(
+                "cannot write logs to {}; logging to stderr only",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
 /// Builds and runs the app; returns when the last window closes.
 pub fn run(launch: Launch) {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tao=warn,wry=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let paths = match Paths::discover() {
         Ok(p) => p,
         Err(e) => {
@@ -44,6 +81,9 @@ pub fn run(launch: Launch) {
             std::process::exit(2);
         }
     };
+    // Logs go to stderr and to daily files in the OS log folder (two weeks kept), which
+    // "Open log folder" shows; nothing secret is ever logged (see core's `auth::Secret`).
+    let _log_guard = logging(&paths.log_dir);
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
@@ -95,6 +135,7 @@ pub fn run(launch: Launch) {
             commands::export_csv,
             commands::reveal_file,
             commands::journal,
+            commands::open_log_folder,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

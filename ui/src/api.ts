@@ -476,6 +476,7 @@ export const api = {
   /** Null when the user canceled the save dialog. */
   exportCsv: (what: ExportKind, id: string, bom: boolean) => call<{ path: string; rows: number } | null>('export_csv', { what, id, bom }),
   revealFile: (path: string) => call<void>('reveal_file', { path }),
+  openLogFolder: () => call<void>('open_log_folder'),
   journal: (search: string, limit: number) => call<JournalRow[]>('journal', { search, limit }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),
   driftStatus: (scope: DriftScope) => call<DriftStatus[]>('drift_status', { scope }),

@@ -85,6 +85,18 @@ async fn sign_in_see_webinars_then_browse_offline_from_the_cache() {
     );
     screenshot(&app, "02-offline-cached-list").await;
     quit(app).await;
+
+    // The app wrote its log file in the log folder: Graph calls with their ids, no token.
+    let logs: String = webinar_desk_tests::files_below(&desktop.home.join("logs"))
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("webinar-desk"))
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect();
+    assert!(
+        logs.contains("client_request_id"),
+        "a log file with the Graph calls"
+    );
+    assert!(!logs.contains("eyJ"), "no token in the log files");
 }
 
 /// `--demo` starts on the built-in tenant; without it, the "Try the demo tenant" button does.
