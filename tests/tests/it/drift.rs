@@ -24,6 +24,40 @@ fn kind_of<'a>(statuses: &'a [DriftStatus], id: &str) -> (DriftKind, Vec<&'a str
     (f.kind, f.fields.iter().map(|d| d.field.as_str()).collect())
 }
 
+/// A weekly series of `sessions` at 14:00 Berlin time from two weeks on, saved and published
+/// through the desk.
+async fn published(
+    d: &webinar_desk_core::Desk,
+    sim: &tenant_sim::SimHandle,
+    title: &str,
+    sessions: u32,
+    questions: Vec<webinar_desk_core::series::Question>,
+) -> SeriesPlan {
+    let plan = SeriesPlan {
+        id: title.to_lowercase().replace(' ', "-"),
+        title: title.into(),
+        description_html: "<p>Hands-on.</p>".into(),
+        audience: Audience::Organization,
+        co_organizers: vec![],
+        time_zone: "Europe/Berlin".into(),
+        attendee_emails: true,
+        sessions: generate(
+            (sim.now() + Duration::days(14)).date_naive(),
+            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            60,
+            Recurrence::Weekly { every_weeks: 1 },
+            Until::Count(sessions),
+            1,
+        )
+        .unwrap(),
+        questions,
+        registration: Default::default(),
+    };
+    d.save_series(&plan, sim.now()).await.unwrap();
+    d.publish_series(&plan.id).await.unwrap();
+    plan
+}
+
 #[tokio::test]
 async fn edits_in_teams_are_found_field_by_field_at_most_every_five_minutes() {
     let sim = start_tenant(20).await;
@@ -178,29 +212,7 @@ async fn a_series_session_is_compared_with_ours_and_our_own_edits_are_no_drift()
         "organizer",
     )
     .await;
-    let first = (sim.now() + Duration::days(14)).date_naive();
-    let plan = SeriesPlan {
-        id: "drift-course".into(),
-        title: "Drift course".into(),
-        description_html: "<p>Hands-on.</p>".into(),
-        audience: Audience::Organization,
-        co_organizers: vec![],
-        time_zone: "Europe/Berlin".into(),
-        attendee_emails: true,
-        sessions: generate(
-            first,
-            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
-            60,
-            Recurrence::Weekly { every_weeks: 1 },
-            Until::Count(2),
-            1,
-        )
-        .unwrap(),
-        questions: vec![],
-        registration: Default::default(),
-    };
-    d.save_series(&plan, sim.now()).await.unwrap();
-    d.publish_series(&plan.id).await.unwrap();
+    let plan = published(&d, &sim, "Drift course", 2, vec![]).await;
     let scope = DriftScope::Series(plan.id.clone());
     let reads = sim.graph_stats().reads;
     let checked = d.check_drift(&scope, false, sim.now()).await.unwrap();
@@ -269,29 +281,7 @@ async fn drift_is_resolved_by_accepting_teams_or_re_applying_ours_never_over_a_n
         "organizer",
     )
     .await;
-    let first = (sim.now() + Duration::days(14)).date_naive();
-    let plan = SeriesPlan {
-        id: "resolve-course".into(),
-        title: "Resolve course".into(),
-        description_html: "<p>Hands-on.</p>".into(),
-        audience: Audience::Organization,
-        co_organizers: vec![],
-        time_zone: "Europe/Berlin".into(),
-        attendee_emails: true,
-        sessions: generate(
-            first,
-            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
-            60,
-            Recurrence::Weekly { every_weeks: 1 },
-            Until::Count(3),
-            1,
-        )
-        .unwrap(),
-        questions: vec![],
-        registration: Default::default(),
-    };
-    d.save_series(&plan, sim.now()).await.unwrap();
-    d.publish_series(&plan.id).await.unwrap();
+    let plan = published(&d, &sim, "Resolve course", 3, vec![]).await;
     let scope = DriftScope::Series(plan.id.clone());
     let ids: Vec<String> = d
         .check_drift(&scope, true, sim.now())
@@ -466,39 +456,19 @@ async fn a_question_removed_in_teams_is_asked_again_when_ours_is_re_applied() {
         "organizer",
     )
     .await;
-    let plan = SeriesPlan {
-        id: "question-course".into(),
-        title: "Question course".into(),
-        description_html: "<p>Hands-on.</p>".into(),
-        audience: Audience::Organization,
-        co_organizers: vec![],
-        time_zone: "Europe/Berlin".into(),
-        attendee_emails: true,
-        sessions: generate(
-            (sim.now() + Duration::days(10)).date_naive(),
-            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-            60,
-            Recurrence::Weekly { every_weeks: 1 },
-            Until::Count(1),
-            1,
-        )
-        .unwrap(),
-        questions: vec![
-            Question::Custom {
-                text: "Which team are you in?".into(),
-                answer: "singleChoice".into(),
-                choices: vec!["Sales".into(), "Support".into()],
-                required: true,
-            },
-            Question::Predefined {
-                label: "jobTitle".into(),
-                required: false,
-            },
-        ],
-        registration: Default::default(),
-    };
-    d.save_series(&plan, sim.now()).await.unwrap();
-    d.publish_series(&plan.id).await.unwrap();
+    let questions = vec![
+        Question::Custom {
+            text: "Which team are you in?".into(),
+            answer: "singleChoice".into(),
+            choices: vec!["Sales".into(), "Support".into()],
+            required: true,
+        },
+        Question::Predefined {
+            label: "jobTitle".into(),
+            required: false,
+        },
+    ];
+    let plan = published(&d, &sim, "Question course", 1, questions).await;
     let scope = DriftScope::Series(plan.id.clone());
     let first = d.check_drift(&scope, true, sim.now()).await.unwrap();
     assert_eq!(
