@@ -147,18 +147,7 @@ async fn plan_and_publish_a_series_then_see_a_failed_one_rolled_back() {
     let scratch = tempfile::tempdir().unwrap();
     let mut desktop = Desktop::start(scratch.path());
     let tenant = TenantProcess::start(&scratch.path().join("tenant"));
-    let settings: toml::Value =
-        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
-    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
-    std::fs::write(
-        desktop.home.join("config/settings.toml"),
-        toml::to_string(&settings).unwrap(),
-    )
-    .unwrap();
-    let app = desktop.launch(&[]).await;
-    wait_for(&app, "#sign-in").await.click().await.unwrap();
-    complete_sign_in(&desktop.browser_url().await, "organizer").await;
-    wait_for_webinars(&app).await;
+    let app = signed_in_app(&mut desktop, &tenant).await;
 
     let first = (chrono::Utc::now() + chrono::Duration::days(14))
         .date_naive()
@@ -324,18 +313,7 @@ async fn attendance_of_a_past_series_online_then_offline() {
     let scratch = tempfile::tempdir().unwrap();
     let mut desktop = Desktop::start(scratch.path());
     let tenant = TenantProcess::start(&scratch.path().join("tenant"));
-    let settings: toml::Value =
-        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
-    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
-    std::fs::write(
-        desktop.home.join("config/settings.toml"),
-        toml::to_string(&settings).unwrap(),
-    )
-    .unwrap();
-    let app = desktop.launch(&[]).await;
-    wait_for(&app, "#sign-in").await.click().await.unwrap();
-    complete_sign_in(&desktop.browser_url().await, "organizer").await;
-    wait_for_webinars(&app).await;
+    let app = signed_in_app(&mut desktop, &tenant).await;
 
     click_text(&app, "button.open", "Power BI for Marketing — Session 1").await;
     wait_for_text(&app, "#session-heading", |t| t.contains("Power BI")).await;
@@ -504,18 +482,7 @@ async fn a_session_of_fifty_thousand_people_opens_at_once_and_scrolls_to_its_end
         &scratch.path().join("tenant"),
         &["--page-size", "1000", "--large-webinar", "50000"],
     );
-    let settings: toml::Value =
-        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
-    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
-    std::fs::write(
-        desktop.home.join("config/settings.toml"),
-        toml::to_string(&settings).unwrap(),
-    )
-    .unwrap();
-    let app = desktop.launch(&[]).await;
-    wait_for(&app, "#sign-in").await.click().await.unwrap();
-    complete_sign_in(&desktop.browser_url().await, "organizer").await;
-    wait_for_webinars(&app).await;
+    let app = signed_in_app(&mut desktop, &tenant).await;
 
     let rows_of = |t: &str| -> usize {
         t.replace([',', '.', ' ', '\u{a0}'], "")
@@ -656,18 +623,7 @@ async fn drift_badge_difference_accept_teams_then_re_apply_ours() {
     let scratch = tempfile::tempdir().unwrap();
     let mut desktop = Desktop::start(scratch.path());
     let tenant = TenantProcess::start(&scratch.path().join("tenant"));
-    let settings: toml::Value =
-        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
-    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
-    std::fs::write(
-        desktop.home.join("config/settings.toml"),
-        toml::to_string(&settings).unwrap(),
-    )
-    .unwrap();
-    let app = desktop.launch(&[]).await;
-    wait_for(&app, "#sign-in").await.click().await.unwrap();
-    complete_sign_in(&desktop.browser_url().await, "organizer").await;
-    wait_for_webinars(&app).await;
+    let app = signed_in_app(&mut desktop, &tenant).await;
     group_course(&app, "Power BI for Marketing").await;
     wait_for_text(&app, "#drift-summary", |t| {
         t.starts_with("Every session is as")
@@ -737,4 +693,22 @@ async fn drift_badge_difference_accept_teams_then_re_apply_ours() {
     assert!(summary.starts_with("Every session is as"), "{summary}");
     screenshot(&app, "17-drift-resolved").await;
     quit(app).await;
+}
+
+/// The app pointed at `tenant` by its settings file, launched, and signed in as the organizer
+/// through the real flow; returns once the webinar list shows.
+async fn signed_in_app(desktop: &mut Desktop, tenant: &TenantProcess) -> fantoccini::Client {
+    let settings: toml::Value =
+        serde_json::from_value(serde_json::json!({"tenant": tenant.describe})).unwrap();
+    std::fs::create_dir_all(desktop.home.join("config")).unwrap();
+    std::fs::write(
+        desktop.home.join("config/settings.toml"),
+        toml::to_string(&settings).unwrap(),
+    )
+    .unwrap();
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#sign-in").await.click().await.unwrap();
+    complete_sign_in(&desktop.browser_url().await, "organizer").await;
+    wait_for_webinars(&app).await;
+    app
 }
