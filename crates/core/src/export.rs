@@ -78,14 +78,7 @@ pub fn attendance(
     tz: Tz,
     options: CsvOptions,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut questions: Vec<String> = Vec::new();
-    for (s, _) in sessions {
-        for (_, text) in &s.questions {
-            if !questions.contains(text) {
-                questions.push(text.clone());
-            }
-        }
-    }
+    let questions = question_columns(sessions.iter().map(|(s, _)| s));
     let mut w = writer(options);
     let mut header: Vec<String> = ATTENDANCE_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
@@ -101,15 +94,7 @@ pub fn attendance(
             .map_or(String::new(), |(_, n)| n.to_string());
         let title = neutralize(&s.title);
         let start = utc(s.start);
-        let answer_ids: Vec<Option<&String>> = questions
-            .iter()
-            .map(|q| {
-                s.questions
-                    .iter()
-                    .find(|(_, text)| text == q)
-                    .map(|(id, _)| id)
-            })
-            .collect();
+        let answer_ids = answer_ids(s, &questions);
         for r in rows {
             w.write_field(series.as_bytes())?;
             w.write_field(number.as_bytes())?;
@@ -249,19 +234,13 @@ pub fn registrations(
     sessions: &[(SessionInfo, Vec<RegistrationListRow>)],
     options: CsvOptions,
 ) -> Result<Vec<u8>, csv::Error> {
-    let mut questions: Vec<String> = Vec::new();
-    for (s, _) in sessions {
-        for (_, text) in &s.questions {
-            if !questions.contains(text) {
-                questions.push(text.clone());
-            }
-        }
-    }
+    let questions = question_columns(sessions.iter().map(|(s, _)| s));
     let mut w = writer(options);
     let mut header: Vec<String> = REGISTRATION_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
     w.write_record(&header)?;
     for (s, rows) in sessions {
+        let ids = answer_ids(s, &questions);
         for r in rows {
             let mut record = vec![
                 text_cell(s.series.as_ref().map_or("", |(t, _)| t)),
@@ -277,12 +256,8 @@ pub fn registrations(
                 utc(r.canceled_at),
                 r.id.clone(),
             ];
-            for q in &questions {
-                let answer = s
-                    .questions
-                    .iter()
-                    .find(|(_, text)| text == q)
-                    .and_then(|(id, _)| r.answers.get(id));
+            for id in &ids {
+                let answer = id.and_then(|id| r.answers.get(id));
                 record.push(text_cell(answer.map_or("", String::as_str)));
             }
             w.write_record(&record)?;
@@ -347,6 +322,33 @@ pub fn save(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&partial);
     }
     written
+}
+
+/// The question columns of a file: every session's questions by their text, in first-seen
+/// order (sessions of a series ask the same questions under different ids).
+fn question_columns<'a>(sessions: impl Iterator<Item = &'a SessionInfo>) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for s in sessions {
+        for (_, text) in &s.questions {
+            if !columns.contains(text) {
+                columns.push(text.clone());
+            }
+        }
+    }
+    columns
+}
+
+/// For each question column, the session's id for that question (if it asks it).
+fn answer_ids<'a>(s: &'a SessionInfo, columns: &[String]) -> Vec<Option<&'a String>> {
+    columns
+        .iter()
+        .map(|q| {
+            s.questions
+                .iter()
+                .find(|(_, text)| text == q)
+                .map(|(id, _)| id)
+        })
+        .collect()
 }
 
 fn writer(options: CsvOptions) -> csv::Writer<Vec<u8>> {
