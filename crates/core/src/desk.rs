@@ -930,18 +930,18 @@ impl Desk {
         let target = drift_targets(&store, &DriftScope::Webinar(webinar_id.to_string()), now)?
             .pop()
             .expect("a webinar scope has its webinar");
-        let mut series = None;
-        for (id, _) in store.series_states()? {
-            if let Some(w) = store
-                .session_teams(&id)?
-                .into_iter()
-                .find(|w| w.webinar_id == webinar_id)
-                && let Some((plan, _)) = store.series(&id)?
-            {
-                series = Some((plan, w.n));
-                break;
+        // The target names its series; the session's number is in the series' record.
+        let series = match &target.series_id {
+            Some(id) => {
+                let n = store
+                    .session_teams(id)?
+                    .into_iter()
+                    .find(|w| w.webinar_id == webinar_id)
+                    .map(|w| w.n);
+                store.series(id)?.zip(n).map(|((plan, _), n)| (plan, n))
             }
-        }
+            None => None,
+        };
         Ok(publisher(&graph, &store, &account)
             .resolve_drift(&target, series.as_ref().map(|(p, n)| (p, *n)), choice, seen)
             .await?)
