@@ -62,6 +62,8 @@ pub struct CompanionConfig {
 pub const DEFAULT_GRAPH_SCOPES: &[&str] = &[
     "https://graph.microsoft.com/VirtualEvent.ReadWrite",
     "https://graph.microsoft.com/OnlineMeetingArtifact.Read.All",
+    // Only the diagnostics' licence check (`/me/licenseDetails`) uses it.
+    "https://graph.microsoft.com/User.Read",
 ];
 
 impl CompanionConfig {

@@ -19,7 +19,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use keychain::{Keychain, KeychainError, MemoryKeychain, OsKeychain};
-pub use session::{GraphTokens, Session};
+pub use session::{GraphGrant, GraphTokens, Session};
 pub use token_endpoint::{EntraError, TokenSet, redeem_code, refresh};
 
 use crate::config::TenantConfig;

@@ -19,6 +19,7 @@ use crate::auth::{self, AuthError, Keychain, OpenBrowser, Session, SignInOptions
 use crate::config::{
     self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
 };
+use crate::diagnostics;
 use crate::graph::{GraphClient, GraphError, Limits, Pacer, Refusal};
 use crate::series::{self, PublishOutcome, Publisher, SeriesPlan};
 use crate::store::SeriesState;
@@ -1204,6 +1205,63 @@ impl Desk {
                 .await
                 .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?,
         )
+    }
+
+    /// Runs every diagnostic check (read-only: nothing in Teams or the local copy changes).
+    /// `app_version` is the front end's own version.
+    pub async fn diagnose(&self, now: DateTime<Utc>, app_version: &str) -> diagnostics::Report {
+        let needs_resume = {
+            let inner = self.inner.lock().await;
+            inner.session.is_none() && inner.account.is_some() && inner.tenant.is_some()
+        };
+        if needs_resume {
+            self.resume().await;
+        }
+        let (tenant, account, session, connection, store) = {
+            let inner = self.inner.lock().await;
+            (
+                inner.tenant.clone(),
+                inner.account.clone(),
+                inner.session.clone(),
+                inner.connection.clone(),
+                inner.store.clone(),
+            )
+        };
+        let sign_in = match (&session, &account, connection) {
+            (Some(_), Some(a), _) => diagnostics::SignInState::SignedIn {
+                username: a.username.clone(),
+                token_expiry: Ok(now),
+            },
+            (_, _, Connection::Connecting) => diagnostics::SignInState::Connecting,
+            (_, _, Connection::Offline { reason }) => diagnostics::SignInState::Offline(reason),
+            (_, _, Connection::NeedsSignIn { reason }) => {
+                diagnostics::SignInState::NeedsSignIn(reason)
+            }
+            _ => diagnostics::SignInState::SignedOut,
+        };
+        let graph = match (&tenant, &session) {
+            (Some(t), Some(s)) => Some(self.graph(t, s.clone())),
+            _ => None,
+        };
+        let subject = diagnostics::probe::Subject {
+            now,
+            demo: self.profile == Profile::Demo,
+            settings: tenant
+                .is_none()
+                .then(|| self.settings().map_err(|e| e.to_string())),
+            tenant,
+            http: self.http.clone(),
+            sign_in,
+            session,
+            graph,
+            versions: diagnostics::Versions {
+                app: app_version.to_string(),
+                os: os_info::get().to_string(),
+                sqlite: rusqlite::version().to_string(),
+                schema: store.and_then(|s| s.schema_version().ok()),
+            },
+        };
+        diagnostics::probe::run(subject).await
     }
 
     /// The settings as saved (possibly incomplete), for the settings form.

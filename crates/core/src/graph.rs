@@ -34,9 +34,9 @@ pub use error::{GraphError, Refusal, ServiceError};
 pub use pacing::{Class, Limits, Pacer};
 pub use retry::RetryPolicy;
 use types::{
-    AttendanceRecord, AttendanceReport, ErrorBody, NewQuestion, NewRegistration, NewWebinar, Page,
-    Registration, RegistrationConfiguration, RegistrationQuestion, RegistrationSettingsPatch,
-    VirtualEventSession, VirtualEventWebinar, WebinarPatch,
+    AttendanceRecord, AttendanceReport, ErrorBody, LicenceDetail, NewQuestion, NewRegistration,
+    NewWebinar, Page, Registration, RegistrationConfiguration, RegistrationQuestion,
+    RegistrationSettingsPatch, VirtualEventSession, VirtualEventWebinar, WebinarPatch,
 };
 
 /// The webinar roles `getByUserRole` accepts.
@@ -373,9 +373,32 @@ impl GraphClient {
         &self,
         webinar_id: &str,
     ) -> Result<(Vec<Registration>, Endpoint), GraphError> {
-        let v1 = self.webinar_url(Endpoint::V1, webinar_id, "/registrations");
-        let first = match self.all_pages("webinars.registrations.list", v1).await {
-            Ok(list) => return Ok((list, Endpoint::V1)),
+        self.v1_or_beta(|endpoint| {
+            let url = self.webinar_url(endpoint, webinar_id, "/registrations");
+            self.all_pages(registrations_operation(endpoint), url)
+        })
+        .await
+    }
+
+    /// Whether this user may list a webinar's registrations, and on which endpoint: the first
+    /// page only, with the same v1.0 → beta fallback as [`GraphClient::registrations`].
+    pub async fn registrations_access(&self, webinar_id: &str) -> Result<Endpoint, GraphError> {
+        self.v1_or_beta(|endpoint| {
+            let url = self.webinar_url(endpoint, webinar_id, "/registrations");
+            self.get_json::<Page<Registration>>(registrations_operation(endpoint), url)
+        })
+        .await
+        .map(|(_, endpoint)| endpoint)
+    }
+
+    /// Runs `fetch` on v1.0, and on beta when v1.0 answers 403.
+    async fn v1_or_beta<T, F, Fut>(&self, fetch: F) -> Result<(T, Endpoint), GraphError>
+    where
+        F: Fn(Endpoint) -> Fut,
+        Fut: std::future::Future<Output = Result<T, GraphError>>,
+    {
+        let first = match fetch(Endpoint::V1).await {
+            Ok(found) => return Ok((found, Endpoint::V1)),
             Err(GraphError::Service(e)) if e.status == 403 => e,
             Err(e) => return Err(e),
         };
@@ -383,12 +406,8 @@ impl GraphClient {
             request_id = first.request_id,
             "v1.0 refused the registrations list; trying beta"
         );
-        let beta = self.webinar_url(Endpoint::Beta, webinar_id, "/registrations");
-        match self
-            .all_pages("webinars.registrations.list(beta)", beta)
-            .await
-        {
-            Ok(list) => Ok((list, Endpoint::Beta)),
+        match fetch(Endpoint::Beta).await {
+            Ok(found) => Ok((found, Endpoint::Beta)),
             Err(GraphError::Service(second)) if second.status == 403 => {
                 Err(GraphError::RegistrationsRefused {
                     v1: first,
@@ -517,6 +536,14 @@ impl GraphClient {
             ),
         );
         self.all_pages("webinars.attendanceRecords.list", url).await
+    }
+
+    // ----- the signed-in user ---------------------------------------------------------------
+
+    /// `GET /me/licenseDetails` (needs `User.Read`): the licences assigned to the user.
+    pub async fn licence_details(&self) -> Result<Vec<LicenceDetail>, GraphError> {
+        let url = self.url(Endpoint::V1, "me/licenseDetails");
+        self.all_pages("me.licenseDetails.list", url).await
     }
 
     // ----- the pipeline ---------------------------------------------------------------------
@@ -952,5 +979,12 @@ mod tests {
         assert_eq!(segment("a57082a9@4aa05bcc"), "a57082a9@4aa05bcc");
         assert_eq!(segment("a/b?c#d%e"), "a%2Fb%3Fc%23d%25e");
         assert_eq!(odata_literal("o'neil@contoso.com"), "o''neil@contoso.com");
+    }
+}
+
+fn registrations_operation(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::V1 => "webinars.registrations.list",
+        Endpoint::Beta => "webinars.registrations.list(beta)",
     }
 }

@@ -15,6 +15,7 @@ pub mod attendance;
 pub mod auth;
 pub mod config;
 pub mod desk;
+pub mod diagnostics;
 pub mod drift;
 pub mod export;
 pub mod graph;

@@ -121,6 +121,13 @@ impl Store {
         &self.path
     }
 
+    /// The number of migrations applied (the local copy's schema version).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is safe to keep using.

@@ -592,6 +592,8 @@ fn on_behalf_of(sim: &Sim, form: &HashMap<String, String>) -> Response {
                 .map(str::to_string)
         })
         .filter(|s| s != ".default" && s != "offline_access")
+        // A scope nobody consented to is left out of the grant, as Entra does for `.default`.
+        .filter(|s| Some(s.as_str()) != switches.withheld_scope)
         .collect();
     if graph_scopes.is_empty() {
         return entra_error(
@@ -610,7 +612,7 @@ fn on_behalf_of(sim: &Sim, form: &HashMap<String, String>) -> Response {
         "iat": now, "nbf": now, "exp": now + lifetime,
         "tid": TENANT_ID, "oid": account.object_id, "upn": account.username, "name": account.display_name,
         "scp": graph_scopes.join(" "), "appid": COMPANION_CLIENT_ID, "app_displayname": "Webinar Desk Companion",
-        "idtyp": "user", "ver": "1.0", "xms_premium": account.teams_premium, "resource_app": GRAPH_APP_ID,
+        "idtyp": "user", "ver": "1.0", "resource_app": GRAPH_APP_ID,
     }));
     let body = json!({
         "token_type": "Bearer",

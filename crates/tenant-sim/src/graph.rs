@@ -90,6 +90,26 @@ pub(crate) struct Caller {
     pub user: String,
     /// The app the token was issued to (throttling is per app).
     pub app: String,
+    /// The delegated scopes the token carries (`scp`).
+    pub scopes: Vec<String>,
+}
+
+/// The delegated scopes of which a request needs one, as Graph's permission tables list them.
+fn scopes_for(method: &Method, path: &str) -> &'static [&'static str] {
+    if path.starts_with("me/") {
+        &[
+            "User.Read",
+            "User.ReadWrite",
+            "User.Read.All",
+            "Directory.Read.All",
+        ]
+    } else if path.contains("/attendanceReports") {
+        &["OnlineMeetingArtifact.Read.All"]
+    } else if method == Method::GET {
+        &["VirtualEvent.Read", "VirtualEvent.ReadWrite"]
+    } else {
+        &["VirtualEvent.ReadWrite"]
+    }
 }
 
 /// One parsed request, as the routes see it.
@@ -145,6 +165,18 @@ async fn handle(
             );
         }
     };
+    let needed = scopes_for(&method, rest);
+    if !needed.iter().any(|n| caller.scopes.iter().any(|s| s == n)) {
+        return ctx.error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "Missing scope permissions on the request. API requires one of '{}'. Scopes on the request '{}'.",
+                needed.join(", "),
+                caller.scopes.join(" ")
+            ),
+        );
+    }
     // Half the latency on the way in, half on the way out: a client that gives up (or dies)
     // in the second half leaves a request that was processed but never answered.
     let latency = sim.latency() / 2;
@@ -530,6 +562,9 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, String> {
         app: claim("appid")
             .or_else(|| claim("azp"))
             .unwrap_or_else(|| "unknown".into()),
+        scopes: claim("scp")
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
     })
 }
 

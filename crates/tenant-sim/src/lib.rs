@@ -194,6 +194,9 @@ mod method_name {
 pub struct GraphSwitches {
     /// Delegated `GET …/registrations` allowed on v1.0 (Learn 2026-07: not supported; beta is).
     pub v1_registrations_delegated: bool,
+    /// Delegated `GET …/registrations` allowed on beta (off: a tenant that refuses both, so only
+    /// the companion's application permission could list them).
+    pub beta_registrations_delegated: bool,
     /// Enforce the documented throttling windows (750 GET, 15 writes per 30 s per app).
     pub throttling: bool,
 }
@@ -202,6 +205,7 @@ impl Default for GraphSwitches {
     fn default() -> Self {
         Self {
             v1_registrations_delegated: false,
+            beta_registrations_delegated: true,
             throttling: true,
         }
     }
@@ -238,6 +242,9 @@ pub struct EntraSwitches {
     pub mfa_required: bool,
     /// The On-Behalf-Of grant answers `invalid_grant` AADSTS65001 (no consent).
     pub consent_missing: bool,
+    /// A Graph scope (short name, e.g. `OnlineMeetingArtifact.Read.All`) nobody consented to:
+    /// the On-Behalf-Of grant leaves it out and Graph refuses what needs it.
+    pub withheld_scope: Option<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -546,7 +553,7 @@ pub fn graph_access_token(key: &SigningKey, account: &str, lifetime_secs: i64) -
         "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{TENANT_ID}/"),
         "iat": now, "nbf": now, "exp": now + lifetime_secs,
         "tid": TENANT_ID, "oid": a.object_id, "upn": a.username, "name": a.display_name,
-        "scp": "VirtualEvent.ReadWrite OnlineMeetingArtifact.Read.All", "appid": COMPANION_CLIENT_ID,
+        "scp": "VirtualEvent.ReadWrite OnlineMeetingArtifact.Read.All User.Read", "appid": COMPANION_CLIENT_ID,
         "idtyp": "user", "ver": "1.0",
     }))
 }

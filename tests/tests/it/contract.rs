@@ -103,6 +103,7 @@ async fn every_route_and_every_body_we_send_fits_the_schema() {
     sim.set_graph_switches(tenant_sim::GraphSwitches {
         v1_registrations_delegated: false,
         throttling: false,
+        ..tenant_sim::GraphSwitches::default()
     });
     let token = sim.graph_token("organizer");
     let base = format!("{}/v1.0/solutions/virtualEvents/webinars", sim.graph_url());

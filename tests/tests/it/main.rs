@@ -5,6 +5,7 @@ mod cli;
 mod companion;
 mod contract;
 mod desk;
+mod diagnostics;
 mod drift;
 mod e2e;
 mod faults;

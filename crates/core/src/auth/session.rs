@@ -33,6 +33,16 @@ pub trait GraphTokens: Send + Sync {
 struct Cached {
     token: Secret,
     expires_at: DateTime<Utc>,
+    /// The delegated scopes granted with it (Graph tokens only; short names).
+    scopes: Vec<String>,
+}
+
+/// What the companion's last On-Behalf-Of exchange granted (the diagnostics show it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphGrant {
+    /// Short scope names (`VirtualEvent.ReadWrite`); empty when the companion did not say.
+    pub scopes: Vec<String>,
+    pub expires_at: DateTime<Utc>,
 }
 
 impl Cached {
@@ -88,6 +98,7 @@ impl Session {
             api: Mutex::new(Some(Cached {
                 token: tokens.access_token,
                 expires_at: tokens.expires_at,
+                scopes: Vec::new(),
             })),
             graph: Mutex::new(None),
             unsaved_refresh: Mutex::new(unsaved),
@@ -154,8 +165,29 @@ impl Session {
         *cached = Some(Cached {
             token: tokens.access_token.clone(),
             expires_at: tokens.expires_at,
+            scopes: Vec::new(),
         });
         Ok(tokens.access_token)
+    }
+
+    /// When the companion-API token in memory expires (renewing it first if it is due).
+    pub async fn api_token_expiry(&self) -> Result<DateTime<Utc>, AuthError> {
+        self.api_token().await?;
+        let cached = self.api.lock().await;
+        Ok(cached.as_ref().map_or_else(Utc::now, |c| c.expires_at))
+    }
+
+    /// A fresh On-Behalf-Of exchange through the companion: proves it works and tells which
+    /// Graph scopes were granted. The new token replaces the one in memory.
+    pub async fn renew_graph_grant(&self) -> Result<GraphGrant, AuthError> {
+        let mut cached = self.graph.lock().await;
+        let fresh = self.fetch_graph_token().await?;
+        let grant = GraphGrant {
+            scopes: fresh.scopes.clone(),
+            expires_at: fresh.expires_at,
+        };
+        *cached = Some(fresh);
+        Ok(grant)
     }
 
     /// Forgets every token: in memory and in the keychain.
@@ -199,6 +231,8 @@ impl Session {
             struct Grant {
                 access_token: String,
                 expires_in: i64,
+                #[serde(default)]
+                scope: String,
             }
             let grant: Grant = serde_json::from_slice(&body).map_err(|e| AuthError::Protocol {
                 what: "the companion",
@@ -207,6 +241,12 @@ impl Session {
             return Ok(Cached {
                 token: Secret::new(grant.access_token),
                 expires_at: Utc::now() + Duration::seconds(grant.expires_in.max(0)),
+                scopes: grant
+                    .scope
+                    .split_whitespace()
+                    // `https://graph.microsoft.com/User.Read` → `User.Read`
+                    .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
+                    .collect(),
             });
         }
         #[derive(Deserialize, Default)]

@@ -710,3 +710,24 @@ mod tests {
         }
     }
 }
+
+/// `licenseDetails`: one licence assigned to the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenceDetail {
+    #[serde(default)]
+    pub sku_part_number: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub service_plans: Vec<ServicePlanInfo>,
+}
+
+/// `servicePlanInfo`: a service inside a licence, and whether it is switched on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePlanInfo {
+    #[serde(default)]
+    pub service_plan_name: Option<String>,
+    /// `Success` when the plan is active for the user; `Disabled`, `PendingActivation`, …
+    #[serde(default)]
+    pub provisioning_status: Option<String>,
+}

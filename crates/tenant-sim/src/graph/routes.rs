@@ -56,6 +56,9 @@ fn context(req: &Req, what: &str) -> String {
 fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
     let s = req.segments.as_slice();
     let m = req.method;
+    if let (&Method::GET, ["me", "licenseDetails"]) = (m, s) {
+        return Ok(licence_details(sim, ctx, caller, req));
+    }
     let Some(rest) = s.strip_prefix(&["solutions", "virtualEvents", "webinars"]) else {
         return Err(ctx.error(
             StatusCode::BAD_REQUEST,
@@ -234,7 +237,13 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
                 Ok(ctx.no_content())
             }),
         (&Method::GET, [id, "registrations"]) => {
-            if req.version == "v1.0" && !sim.graph_switches().v1_registrations_delegated {
+            let switches = sim.graph_switches();
+            let allowed = if req.version == "v1.0" {
+                switches.v1_registrations_delegated
+            } else {
+                switches.beta_registrations_delegated
+            };
+            if !allowed {
                 return Err(ctx.error(
                     StatusCode::FORBIDDEN,
                     "Forbidden",
@@ -779,6 +788,39 @@ fn set_external(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req, id: &str) -> O
         w.external_ids = vec![external.to_string()];
         Ok(ctx.no_content())
     })
+}
+
+// ----- licences ---------------------------------------------------------------------------------
+
+/// `GET /me/licenseDetails`: a Microsoft 365 E5 for everyone, plus Teams Premium for the
+/// accounts that have it. The SKU and service-plan names follow Microsoft's licensing table;
+/// the ids are the simulator's own.
+fn licence_details(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Response {
+    let plan = |name: &str, id: &str| json!({"servicePlanId": id, "servicePlanName": name, "provisioningStatus": "Success", "appliesTo": "User"});
+    let mut value = vec![json!({
+        "id": format!("{}-e5", caller.user),
+        "skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
+        "skuPartNumber": "SPE_E5",
+        "servicePlans": [
+            plan("TEAMS1", "57ff2da0-773e-42df-b2af-ffb7a2317929"),
+            plan("EXCHANGE_S_ENTERPRISE", "efb87545-963c-4e0d-99df-69c6916d9eb0"),
+        ],
+    })];
+    if sim.has_premium(&caller.user) {
+        value.push(json!({
+            "id": format!("{}-teams-premium", caller.user),
+            "skuId": "989a1621-93bc-4be0-835c-fe30171d6463",
+            "skuPartNumber": "Microsoft_Teams_Premium",
+            "servicePlans": [
+                plan("TEAMSPRO_WEBINAR", "78b58230-ec7e-4309-913c-93a45cc4735b"),
+                plan("TEAMSPRO_MGMT", "0504111f-feb8-4a3c-992a-70280f9a2869"),
+            ],
+        }));
+    }
+    ctx.json(
+        StatusCode::OK,
+        json!({"@odata.context": format!("https://graph.microsoft.com/{}/$metadata#users('{}')/licenseDetails", req.version, caller.user), "value": value}),
+    )
 }
 
 // ----- registration configuration ---------------------------------------------------------------
