@@ -435,6 +435,21 @@ pub async fn journal(
     Ok(entries.into_iter().map(Into::into).collect())
 }
 
+/// Runs every diagnostic check (read-only) and returns the report.
+#[tauri::command]
+pub async fn diagnose(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Reply<crate::dto::DiagnosticsDto> {
+    let version = app.package_info().version.to_string();
+    let report = state
+        .desk()
+        .await
+        .diagnose(chrono::Utc::now(), &version)
+        .await;
+    Ok(report.into())
+}
+
 /// Opens the folder the app writes its log files to.
 #[tauri::command]
 pub async fn open_log_folder(app: tauri::AppHandle, state: State<'_, AppState>) -> Reply<()> {

@@ -3,6 +3,7 @@
 //! branches on (by `kind`, never by message).
 
 mod attendance;
+mod diagnostics;
 mod drift;
 mod series;
 
@@ -10,6 +11,7 @@ pub use attendance::{
     PageDto, PageQueryDto, PersonHistoryDto, PersonRefDto, ProgressDto, RegistrationRowDto,
     SeriesAttendanceDto, SessionAttendanceDto, SyncReportDto as AttendanceSyncDto,
 };
+pub use diagnostics::DiagnosticsDto;
 pub use drift::{DriftChoiceDto, DriftScopeDto, DriftStatusDto, FieldDiffDto, ResolutionDto};
 pub use series::*;
 

@@ -135,6 +135,7 @@ pub fn run(launch: Launch) {
             commands::export_csv,
             commands::reveal_file,
             commands::journal,
+            commands::diagnose,
             commands::open_log_folder,
         ])
         .run(tauri::generate_context!())

@@ -380,6 +380,25 @@ export interface PersonHistory {
   webinars: PersonInWebinar[];
 }
 
+export type CheckOutcome = 'pass' | 'fail' | 'unknown';
+
+export interface DiagnosticCheck {
+  id: string;
+  title: string;
+  outcome: CheckOutcome;
+  detail: string;
+  remedy: string | null;
+  requestId: string | null;
+  clientRequestId: string | null;
+}
+
+export interface Diagnostics {
+  at: string;
+  checks: DiagnosticCheck[];
+  /** The plain-text report for support (no secrets). */
+  text: string;
+}
+
 export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations' | 'journal';
 
 export type DriftKind = 'inSync' | 'changedInTeams' | 'canceledInTeams' | 'missingInTeams' | 'localEdits';
@@ -477,6 +496,7 @@ export const api = {
   exportCsv: (what: ExportKind, id: string, bom: boolean) => call<{ path: string; rows: number } | null>('export_csv', { what, id, bom }),
   revealFile: (path: string) => call<void>('reveal_file', { path }),
   openLogFolder: () => call<void>('open_log_folder'),
+  diagnose: () => call<Diagnostics>('diagnose'),
   journal: (search: string, limit: number) => call<JournalRow[]>('journal', { search, limit }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),
   driftStatus: (scope: DriftScope) => call<DriftStatus[]>('drift_status', { scope }),

@@ -104,6 +104,9 @@ enum Command {
         #[arg(long)]
         no_bom: bool,
     },
+    /// Check configuration, the companion, sign-in, permissions, Teams Premium and the clock;
+    /// prints the report (no secrets in it). Exit code 0 when nothing failed, 1 otherwise.
+    Diagnose,
     /// Print attendance from the local copy (works offline): one row per person for a webinar,
     /// or the people × sessions matrix for a series. Tab-separated, or JSON lines.
     Attendance {
@@ -417,6 +420,15 @@ async fn run(command: Command) -> Result<(), DeskError> {
             }
         }
         Command::Attendance { id, filter, json } => attendance(&desk, &id, filter, json).await?,
+        Command::Diagnose => {
+            let report = desk
+                .diagnose(chrono::Utc::now(), env!("CARGO_PKG_VERSION"))
+                .await;
+            print!("{}", report.text());
+            if report.count(webinar_desk_core::diagnostics::Outcome::Fail) > 0 {
+                std::process::exit(1);
+            }
+        }
         Command::Journal { search, limit, csv } => {
             if let Some(path) = csv {
                 let file = desk

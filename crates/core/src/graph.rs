@@ -970,6 +970,13 @@ fn odata_literal(value: &str) -> String {
     segment(&value.replace('\'', "''"))
 }
 
+fn registrations_operation(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::V1 => "webinars.registrations.list",
+        Endpoint::Beta => "webinars.registrations.list(beta)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -979,12 +986,5 @@ mod tests {
         assert_eq!(segment("a57082a9@4aa05bcc"), "a57082a9@4aa05bcc");
         assert_eq!(segment("a/b?c#d%e"), "a%2Fb%3Fc%23d%25e");
         assert_eq!(odata_literal("o'neil@contoso.com"), "o''neil@contoso.com");
-    }
-}
-
-fn registrations_operation(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::V1 => "webinars.registrations.list",
-        Endpoint::Beta => "webinars.registrations.list(beta)",
     }
 }

@@ -768,3 +768,34 @@ async fn exports_of_a_series_are_written_offline_in_every_shape() {
         .find(|n| n.starts_with("Export course - matrix - ") && n.ends_with(".csv"));
     assert!(named.is_some(), "a file named after the series");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnose_prints_the_report_and_fails_the_script_when_a_check_fails() {
+    let sim = start_tenant(20).await;
+    let cli = signed_in_cli(&sim).await;
+    let out = cli.run(&["diagnose"]).await;
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}\n{}", text(&out.stderr));
+    assert!(
+        report.contains("12 passed, 0 failed, 0 unknown"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("Webinar Desk {}", env!("CARGO_PKG_VERSION"))),
+        "{report}"
+    );
+
+    sim.set_premium("organizer", false);
+    let out = cli.run(&["diagnose"]).await;
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("[FAIL]    Teams Premium: No Teams Premium licence is assigned to you"),
+        "{report}"
+    );
+    assert!(
+        report.contains("What to do: Ask your Microsoft 365 administrator to assign Teams Premium"),
+        "{report}"
+    );
+    assert!(!report.contains("eyJ"), "no token in the report:\n{report}");
+}

@@ -18,11 +18,7 @@ async fn organizer(home: &Home, sim: &SimHandle) -> Desk {
 }
 
 /// The check, with the whole report in the failure message.
-fn check<'a>(
-    report: &'a Report,
-    id: CheckId,
-    outcome: Outcome,
-) -> &'a webinar_desk_core::diagnostics::Check {
+fn check(report: &Report, id: CheckId, outcome: Outcome) -> &webinar_desk_core::diagnostics::Check {
     let c = report.check(id).expect("every check is reported");
     assert_eq!(
         c.outcome,

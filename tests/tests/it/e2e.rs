@@ -695,6 +695,73 @@ async fn drift_badge_difference_accept_teams_then_re_apply_ours() {
     quit(app).await;
 }
 
+/// Diagnostics from the welcome screen of an unconfigured app say what to do first; signed in,
+/// every check passes; with the tenant stopped, "Run again" names the companion that cannot be
+/// reached and leaves what depends on it unknown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_say_what_is_missing_then_pass_then_name_the_stopped_tenant() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut desktop = Desktop::start(scratch.path());
+    let app = desktop.launch(&[]).await;
+    wait_for(&app, "#open-diagnostics")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let checks = wait_for_text(&app, "#diagnostics-checks", |t| {
+        t.contains("No tenant is configured")
+    })
+    .await;
+    assert!(checks.contains("What to do: Open Settings"), "{checks}");
+    quit(app).await;
+
+    let tenant = TenantProcess::start(&scratch.path().join("tenant"));
+    let app = signed_in_app(&mut desktop, &tenant).await;
+    wait_for(&app, "#tab-diagnostics")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let summary = wait_for_text(&app, "#diagnostics-summary", |t| t.contains("passed")).await;
+    assert!(
+        summary.starts_with("12 passed · 0 failed · 0 unknown"),
+        "{summary}\n{}",
+        text_of(&app, "#diagnostics-checks").await
+    );
+    let checks = text_of(&app, "#diagnostics-checks").await;
+    assert!(
+        checks.contains("Signed in as megan.bowen@")
+            && checks.contains("Teams Premium is assigned"),
+        "{checks}"
+    );
+    screenshot(&app, "19-diagnostics").await;
+
+    drop(tenant);
+    wait_for(&app, "#diagnostics-run")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let summary = wait_for_text(&app, "#diagnostics-summary", |t| !t.contains(" 0 failed")).await;
+    assert!(summary.contains("1 failed"), "{summary}");
+    let companion = wait_for_text(&app, "li[data-check=companion]", |t| {
+        t.contains("could not be reached")
+    })
+    .await;
+    assert!(
+        companion.contains("FAILED") || companion.contains("Failed"),
+        "{companion}"
+    );
+    assert!(companion.contains("What to do:"), "{companion}");
+    let obo = text_of(&app, "li[data-check=onBehalfOf]").await;
+    assert!(
+        obo.contains("Not checked: the companion could not be reached"),
+        "{obo}"
+    );
+    screenshot(&app, "20-diagnostics-tenant-down").await;
+    quit(app).await;
+}
+
 /// The app pointed at `tenant` by its settings file, launched, and signed in as the organizer
 /// through the real flow; returns once the webinar list shows.
 async fn signed_in_app(desktop: &mut Desktop, tenant: &TenantProcess) -> fantoccini::Client {
