@@ -360,7 +360,7 @@ pub async fn drift_status(
     Ok(statuses.into_iter().map(Into::into).collect())
 }
 
-/// Exports `what` (attendance, intervals, matrix, registrations) of a series or webinar from
+/// Exports `what` (attendance, intervals, matrix, registrations, calendar) of a series or webinar from
 /// the local copy to a file the user picks in the save dialog; `None` when they cancel.
 /// `WEBINAR_DESK_EXPORT_DIR` skips the dialog (automation and tests).
 #[tauri::command]
@@ -376,6 +376,7 @@ pub async fn export_csv(
         "intervals" => ExportKind::Intervals,
         "matrix" => ExportKind::Matrix,
         "registrations" => ExportKind::Registrations,
+        "calendar" => ExportKind::Calendar,
         _ => ExportKind::Attendance,
     };
     let options = webinar_desk_core::export::CsvOptions { bom };
@@ -404,10 +405,15 @@ async fn save_path(app: &tauri::AppHandle, suggested: &str) -> Option<std::path:
         return Some(std::path::PathBuf::from(dir).join(suggested));
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let (label, extension) = if suggested.ends_with(".ics") {
+        ("Calendar (iCalendar)", "ics")
+    } else {
+        ("CSV", "csv")
+    };
     app.dialog()
         .file()
         .set_file_name(suggested)
-        .add_filter("CSV", &["csv"])
+        .add_filter(label, &[extension])
         .save_file(move |picked| {
             let _ = tx.send(picked);
         });

@@ -462,6 +462,7 @@ fn large_webinar(people: usize) -> webinar_desk_core::sync::attendance::Attendan
             records,
         }],
         warnings: vec![],
+        links: Default::default(),
     }
 }
 

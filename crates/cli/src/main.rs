@@ -91,10 +91,11 @@ enum Command {
     },
     /// Write a CSV file from the local copy (works offline) for a webinar or a series:
     /// attendance (a row per person per session), intervals (a row per join/leave),
-    /// matrix (people × sessions) or registrations. UTF-8 with a byte-order mark unless
-    /// --no-bom; the columns are listed in the README.
+    /// matrix (people × sessions) or registrations — or ics, a calendar file (RFC 5545) with
+    /// one event per session. CSV is UTF-8 with a byte-order mark unless --no-bom; the columns
+    /// are listed in the README.
     Export {
-        #[arg(value_parser = ["attendance", "intervals", "matrix", "registrations"])]
+        #[arg(value_parser = ["attendance", "intervals", "matrix", "registrations", "ics"])]
         what: String,
         /// A series id or a webinar id.
         id: String,
@@ -470,6 +471,7 @@ async fn run(command: Command) -> Result<(), DeskError> {
                 "attendance" => ExportKind::Attendance,
                 "intervals" => ExportKind::Intervals,
                 "matrix" => ExportKind::Matrix,
+                "ics" => ExportKind::Calendar,
                 _ => ExportKind::Registrations,
             };
             let file = desk
@@ -488,7 +490,12 @@ async fn run(command: Command) -> Result<(), DeskError> {
                 );
                 std::process::exit(1);
             }
-            eprintln!("Wrote {} rows to {}", file.rows, path.display());
+            eprintln!(
+                "Wrote {} {} to {}",
+                file.rows,
+                if what == "ics" { "events" } else { "rows" },
+                path.display()
+            );
         }
         Command::Drift {
             series,

@@ -103,6 +103,10 @@ pub enum DeskError {
     InvalidRules(String),
     #[error("Could not write the export: {0}")]
     Export(#[from] csv::Error),
+    /// An export with nothing to write: the id is not in the local copy, or has no sessions
+    /// with times yet.
+    #[error("{0}")]
+    NothingToExport(String),
 }
 
 impl From<crate::series::SeriesError> for DeskError {
@@ -160,6 +164,7 @@ impl DeskError {
             DeskError::Graph(GraphError::OutcomeUnknown { .. }) => ErrorKind::OutcomeUnknown,
             DeskError::Graph(_) => ErrorKind::Graph,
             DeskError::Store(_) | DeskError::Export(_) => ErrorKind::Storage,
+            DeskError::NothingToExport(_) => ErrorKind::NotFound,
             DeskError::Series(crate::series::SeriesError::NotFound(_)) => ErrorKind::NotFound,
             DeskError::Series(crate::series::SeriesError::Drifted(_)) => ErrorKind::Drifted,
             DeskError::Series(_) => ErrorKind::InvalidSeries,
@@ -1014,6 +1019,9 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<ExportFile, DeskError> {
         use crate::export::{self, SessionInfo};
+        if kind == ExportKind::Calendar {
+            return self.export_calendar(id, now).await;
+        }
         let store = self.local_store().await?;
         let webinars: HashMap<String, Webinar> = store
             .webinars()?
@@ -1112,6 +1120,7 @@ impl Desk {
                 let n = data.iter().map(|(_, r)| r.len()).sum();
                 (export::registrations(&data, options)?, n)
             }
+            ExportKind::Calendar => unreachable!("calendars are written above"),
             ExportKind::Matrix => {
                 let ids: Vec<String> = sessions.iter().map(|s| s.webinar_id.clone()).collect();
                 let numbers: Vec<u32> = sessions
@@ -1135,6 +1144,76 @@ impl Desk {
 
     /// One person's registrations and attendance in every webinar of the local copy (no
     /// network), newest first: what the person drawer shows.
+    /// A calendar file (RFC 5545) for a webinar, or for every session of a series that is in
+    /// Teams — from the local copy, so it works offline. Join and registration links are the
+    /// ones the last sync saw.
+    async fn export_calendar(&self, id: &str, now: DateTime<Utc>) -> Result<ExportFile, DeskError> {
+        use crate::export::ics::{CalendarEvent, calendar};
+        let store = self.local_store().await?;
+        let links = |webinar_id: &str| store.webinar_links(webinar_id);
+        let (name, tz, events) = match store.series(id)? {
+            Some((plan, _)) => {
+                let tz = series::zones(&plan.time_zone).map_or(chrono_tz::UTC, |(tz, _)| tz);
+                let mut written = store.session_teams(&plan.id)?;
+                written.sort_by_key(|w| w.n);
+                let events = written
+                    .into_iter()
+                    .map(|w| {
+                        let l = links(&w.webinar_id)?;
+                        Ok(CalendarEvent {
+                            title: w.written.title,
+                            description: crate::drift::readable(&w.written.description_html),
+                            start: w.written.start,
+                            end: w.written.end,
+                            canceled: w.written.canceled,
+                            join_url: l.join_url,
+                            registration_url: l.registration_url,
+                            webinar_id: w.webinar_id,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                (plan.title, tz, events)
+            }
+            None => {
+                let w = store
+                    .webinars()?
+                    .into_iter()
+                    .find(|w| w.id == id)
+                    .ok_or_else(|| {
+                        DeskError::NothingToExport(format!(
+                            "No series or webinar with id {id} is in the local copy. Sync, or check the id (`series list`, `webinars list`)."
+                        ))
+                    })?;
+                let tz = crate::time::zone(&w.time_zone).unwrap_or(chrono_tz::UTC);
+                let l = links(&w.id)?;
+                let events = match (w.start, w.end) {
+                    (Some(start), Some(end)) => vec![CalendarEvent {
+                        webinar_id: w.id.clone(),
+                        title: w.title.clone(),
+                        description: crate::drift::readable(&w.description),
+                        start,
+                        end,
+                        canceled: w.status == crate::webinar::WebinarStatus::Canceled,
+                        join_url: l.join_url,
+                        registration_url: l.registration_url,
+                    }],
+                    _ => Vec::new(),
+                };
+                (w.title, tz, events)
+            }
+        };
+        if events.is_empty() {
+            return Err(DeskError::NothingToExport(format!(
+                "\"{name}\" has no session in Teams with a start and end time yet, so there is nothing to put in a calendar. Publish it (or sync) first."
+            )));
+        }
+        Ok(ExportFile {
+            file_name: export_file_name(&name, ExportKind::Calendar, now),
+            rows: events.len(),
+            bytes: calendar(&name, tz, &events, now),
+        })
+    }
+
     pub async fn person_history(
         &self,
         who: &crate::store::PersonRef,
@@ -1472,6 +1551,8 @@ pub enum ExportKind {
     /// People × sessions.
     Matrix,
     Registrations,
+    /// An iCalendar file: one event per session.
+    Calendar,
 }
 
 impl ExportKind {
@@ -1481,6 +1562,7 @@ impl ExportKind {
             ExportKind::Intervals => "intervals",
             ExportKind::Matrix => "matrix",
             ExportKind::Registrations => "registrations",
+            ExportKind::Calendar => "calendar",
         }
     }
 }
@@ -1514,8 +1596,13 @@ fn export_file_name(title: &str, kind: ExportKind, now: DateTime<Utc>) -> String
         safe
     };
     format!(
-        "{safe} - {} - {}.csv",
+        "{safe} - {} - {}.{}",
         kind.as_str(),
-        now.format("%Y-%m-%d")
+        now.format("%Y-%m-%d"),
+        if kind == ExportKind::Calendar {
+            "ics"
+        } else {
+            "csv"
+        }
     )
 }

@@ -7,6 +7,8 @@
 //! formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage return — gets a leading `'`
 //! (OWASP's advice), so it shows as typed and never runs; numbers we write are never altered.
 
+pub mod ics;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0006_attendance_compact.sql"),
     include_str!("store/0007_people_by_email.sql"),
     include_str!("store/0008_drift.sql"),
+    include_str!("store/0009_webinar_links.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -655,6 +655,12 @@ async fn exports_of_a_series_are_written_offline_in_every_shape() {
         .to_string();
     let synced = cli.run(&["sync", &series]).await;
     assert!(synced.status.success(), "{}", text(&synced.stderr));
+    let join_urls: Vec<String> = sim
+        .webinars()
+        .iter()
+        .filter(|w| ids.contains(&w.id))
+        .map(|w| w.join_web_url())
+        .collect();
     drop(sim);
 
     let dir = cli.scratch.path();
@@ -753,6 +759,43 @@ async fn exports_of_a_series_are_written_offline_in_every_shape() {
         1 + 30,
         "every registration of the session"
     );
+
+    // A calendar of the whole series, offline, with the links the sync kept.
+    let said = export(vec![
+        "export".into(),
+        "ics".into(),
+        series.clone(),
+        "--out".into(),
+        out("course.ics"),
+    ])
+    .await;
+    assert!(said.contains("Wrote 3 events"), "{said}");
+    let ics = read("course.ics");
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+        "{ics}"
+    );
+    assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 3, "{unfolded}");
+    assert_eq!(join_urls.len(), 3);
+    for url in &join_urls {
+        assert!(
+            unfolded.contains(&format!("Join in Microsoft Teams: {url}")),
+            "{url} in\n{unfolded}"
+        );
+    }
+    assert!(unfolded.contains("Register: http"), "{unfolded}");
+    assert!(
+        unfolded.contains("SUMMARY:Export course — Session 1"),
+        "{unfolded}"
+    );
+    assert!(
+        ics.lines().all(|l| l.len() <= 75),
+        "folded at 75 octets:\n{ics}"
+    );
+    for id in &ids {
+        assert!(unfolded.contains(&format!("UID:{id}@webinar-desk")), "{id}");
+    }
 
     // Without --out: the suggested name, in the current folder.
     let mut c = cli.command(&["export", "matrix", &series]);

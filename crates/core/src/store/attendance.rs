@@ -14,7 +14,7 @@ use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
     Interval, PersonKey, PersonSession, Record, Registrant, Rules, session_metrics,
 };
-use crate::sync::attendance::AttendancePlan;
+use crate::sync::attendance::{AttendancePlan, WebinarLinks};
 
 /// Which rows a table page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,6 +98,24 @@ impl Store {
             .collect()
     }
 
+    /// A webinar's join and registration links as last seen (empty when never synced).
+    pub fn webinar_links(&self, webinar_id: &str) -> Result<WebinarLinks, StoreError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                "SELECT join_url, registration_url FROM webinar_links WHERE webinar_id = ?1",
+                [webinar_id],
+                |r| {
+                    Ok(WebinarLinks {
+                        join_url: r.get(0)?,
+                        registration_url: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(found.unwrap_or_default())
+    }
+
     /// Writes one sync's data, recomputes the webinar's metrics and records the sync — all in
     /// one transaction.
     pub fn apply_attendance(
@@ -110,6 +128,22 @@ impl Store {
         let tx = conn.transaction()?;
         let w = plan.webinar_id.as_str();
         let n = webinar_number(&tx, w)?;
+        if plan.links != WebinarLinks::default() {
+            tx.execute(
+                "INSERT INTO webinar_links (webinar_id, join_url, registration_url, seen_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (webinar_id) DO UPDATE SET
+                     join_url = COALESCE(excluded.join_url, join_url),
+                     registration_url = COALESCE(excluded.registration_url, registration_url),
+                     seen_at = excluded.seen_at",
+                params![
+                    w,
+                    plan.links.join_url,
+                    plan.links.registration_url,
+                    now.to_rfc3339()
+                ],
+            )?;
+        }
         if let Some(registrations) = &plan.registrations {
             tx.execute("DELETE FROM registrations WHERE w = ?1", [n])?;
             let mut insert = tx.prepare(

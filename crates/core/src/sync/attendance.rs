@@ -72,6 +72,15 @@ pub struct AttendancePlan {
     pub questions: Vec<(String, String)>,
     pub new_reports: Vec<ReportRow>,
     pub warnings: Vec<String>,
+    /// Where people join and register, when Teams said.
+    pub links: WebinarLinks,
+}
+
+/// A webinar's links, kept for calendar files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebinarLinks {
+    pub join_url: Option<String>,
+    pub registration_url: Option<String>,
 }
 
 /// Registrations as stored; answers flattened to text, one per question.
@@ -320,6 +329,13 @@ async fn fetch(
             Err(e @ GraphError::RegistrationsRefused { .. }) => (None, None, Some(e.to_string())),
             Err(e) => return Err(SyncError::from(e)),
         };
+        // Only the registration page's address is needed from it; a webinar without
+        // registration settings simply has none.
+        let registration_url = match graph.registration_configuration(webinar_id).await {
+            Ok(c) => c.registration_web_url,
+            Err(GraphError::Service(ref s)) if s.status == 403 || s.status == 404 => None,
+            Err(e) => return Err(SyncError::from(e)),
+        };
         let questions: Vec<(String, String)> = graph
             .registration_questions(webinar_id)
             .await
@@ -329,11 +345,12 @@ async fn fetch(
                 GraphError::Service(ref s) if s.status == 403 || s.status == 404 => Ok(Vec::new()),
                 e => Err(e),
             })?;
-        Ok((registrations, source, warning, questions))
+        Ok((registrations, source, warning, questions, registration_url))
     };
     let attendance = async {
         let known: HashSet<String> = store.known_report_ids(webinar_id)?;
         let sessions = graph.sessions(webinar_id).await?;
+        let join_url = sessions.iter().find_map(|s| s.join_web_url.clone());
         let listed: Vec<(String, AttendanceReport)> =
             try_join_all(sessions.iter().map(|s| async move {
                 let reports = graph.attendance_reports(webinar_id, &s.id).await?;
@@ -366,11 +383,12 @@ async fn fetch(
             listed.is_empty(),
             known.is_empty(),
             new_reports,
+            join_url,
         ))
     };
-    let (webinar, (registrations, source, warning, questions), attendance) =
+    let (webinar, (registrations, source, warning, questions, registration_url), attendance) =
         tokio::try_join!(webinar, registrations, attendance)?;
-    let (reports_known, none_listed, none_known, fetched) = attendance;
+    let (reports_known, none_listed, none_known, fetched, join_url) = attendance;
     let mut warnings: Vec<String> = warning.into_iter().collect();
     let mut new_reports = Vec::with_capacity(fetched.len());
     for (row, mut w) in fetched {
@@ -395,6 +413,10 @@ async fn fetch(
             questions,
             new_reports,
             warnings,
+            links: WebinarLinks {
+                join_url,
+                registration_url,
+            },
         },
         report_pending,
         reports_known,
