@@ -377,6 +377,7 @@ pub async fn export_csv(
         "matrix" => ExportKind::Matrix,
         "registrations" => ExportKind::Registrations,
         "calendar" => ExportKind::Calendar,
+        "teams" => ExportKind::TeamsReport,
         _ => ExportKind::Attendance,
     };
     let options = webinar_desk_core::export::CsvOptions { bom };

@@ -399,7 +399,7 @@ export interface Diagnostics {
   text: string;
 }
 
-export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations' | 'calendar' | 'journal';
+export type ExportKind = 'attendance' | 'intervals' | 'matrix' | 'registrations' | 'calendar' | 'teams' | 'journal';
 
 export type DriftKind = 'inSync' | 'changedInTeams' | 'canceledInTeams' | 'missingInTeams' | 'localEdits';
 

@@ -91,11 +91,12 @@ enum Command {
     },
     /// Write a CSV file from the local copy (works offline) for a webinar or a series:
     /// attendance (a row per person per session), intervals (a row per join/leave),
-    /// matrix (people × sessions) or registrations — or ics, a calendar file (RFC 5545) with
+    /// matrix (people × sessions) or registrations; teams, one session in the layout of Teams'
+    /// own attendance report (UTF-16, tab-separated); or ics, a calendar file (RFC 5545) with
     /// one event per session. CSV is UTF-8 with a byte-order mark unless --no-bom; the columns
     /// are listed in the README.
     Export {
-        #[arg(value_parser = ["attendance", "intervals", "matrix", "registrations", "ics"])]
+        #[arg(value_parser = ["attendance", "intervals", "matrix", "registrations", "teams", "ics"])]
         what: String,
         /// A series id or a webinar id.
         id: String,
@@ -472,6 +473,7 @@ async fn run(command: Command) -> Result<(), DeskError> {
                 "intervals" => ExportKind::Intervals,
                 "matrix" => ExportKind::Matrix,
                 "ics" => ExportKind::Calendar,
+                "teams" => ExportKind::TeamsReport,
                 _ => ExportKind::Registrations,
             };
             let file = desk
@@ -493,7 +495,11 @@ async fn run(command: Command) -> Result<(), DeskError> {
             eprintln!(
                 "Wrote {} {} to {}",
                 file.rows,
-                if what == "ics" { "events" } else { "rows" },
+                match what.as_str() {
+                    "ics" => "events",
+                    "teams" => "participants",
+                    _ => "rows",
+                },
                 path.display()
             );
         }

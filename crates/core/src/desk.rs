@@ -1022,6 +1022,9 @@ impl Desk {
         if kind == ExportKind::Calendar {
             return self.export_calendar(id, now).await;
         }
+        if kind == ExportKind::TeamsReport {
+            return self.export_teams_report(id, now).await;
+        }
         let store = self.local_store().await?;
         let webinars: HashMap<String, Webinar> = store
             .webinars()?
@@ -1120,7 +1123,9 @@ impl Desk {
                 let n = data.iter().map(|(_, r)| r.len()).sum();
                 (export::registrations(&data, options)?, n)
             }
-            ExportKind::Calendar => unreachable!("calendars are written above"),
+            ExportKind::Calendar | ExportKind::TeamsReport => {
+                unreachable!("calendars and Teams reports are written above")
+            }
             ExportKind::Matrix => {
                 let ids: Vec<String> = sessions.iter().map(|s| s.webinar_id.clone()).collect();
                 let numbers: Vec<u32> = sessions
@@ -1144,6 +1149,63 @@ impl Desk {
 
     /// One person's registrations and attendance in every webinar of the local copy (no
     /// network), newest first: what the person drawer shows.
+    /// One session's attendance in the layout of Teams' own download (offline, from the
+    /// local copy). A series has no such report: Teams' layout is one meeting's.
+    async fn export_teams_report(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ExportFile, DeskError> {
+        use crate::export::teams::{Meeting, Participant, report};
+        let store = self.local_store().await?;
+        if store.series(id)?.is_some() {
+            return Err(DeskError::NothingToExport(
+                "Teams' attendance report layout describes one meeting: export it from a session's page (or give a webinar id)."
+                    .into(),
+            ));
+        }
+        let w = store
+            .webinars()?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| {
+                DeskError::NothingToExport(format!(
+                    "No webinar with id {id} is in the local copy. Sync, or check the id (`webinars list`)."
+                ))
+            })?;
+        let facts = store.meeting_facts(id)?;
+        let people: Vec<Participant> = store
+            .presence(id)?
+            .into_iter()
+            .map(|(name, email, spans)| {
+                let key = email
+                    .as_deref()
+                    .map_or_else(|| name.clone(), |e| e.trim().to_lowercase());
+                Participant {
+                    role: facts
+                        .roles
+                        .get(&key)
+                        .cloned()
+                        .unwrap_or_else(|| "Attendee".into()),
+                    name,
+                    email,
+                    spans,
+                }
+            })
+            .collect();
+        let meeting = Meeting {
+            title: w.title.clone(),
+            start: facts.start.or(w.start),
+            end: facts.end.or(w.end),
+            tz: crate::time::zone(&w.time_zone).unwrap_or(chrono_tz::UTC),
+        };
+        Ok(ExportFile {
+            file_name: export_file_name(&w.title, ExportKind::TeamsReport, now),
+            rows: people.len(),
+            bytes: report(&meeting, &people),
+        })
+    }
+
     /// A calendar file (RFC 5545) for a webinar, or for every session of a series that is in
     /// Teams — from the local copy, so it works offline. Join and registration links are the
     /// ones the last sync saw.
@@ -1553,6 +1615,8 @@ pub enum ExportKind {
     Registrations,
     /// An iCalendar file: one event per session.
     Calendar,
+    /// One session in the layout of Teams' own attendance report download.
+    TeamsReport,
 }
 
 impl ExportKind {
@@ -1563,6 +1627,7 @@ impl ExportKind {
             ExportKind::Matrix => "matrix",
             ExportKind::Registrations => "registrations",
             ExportKind::Calendar => "calendar",
+            ExportKind::TeamsReport => "teams-report",
         }
     }
 }

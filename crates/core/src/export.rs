@@ -8,6 +8,7 @@
 //! (OWASP's advice), so it shows as typed and never runs; numbers we write are never altered.
 
 pub mod ics;
+pub mod teams;
 
 use std::fmt::Write as _;
 

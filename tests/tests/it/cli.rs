@@ -760,6 +760,62 @@ async fn exports_of_a_series_are_written_offline_in_every_shape() {
         "every registration of the session"
     );
 
+    // One session in the layout of Teams' own download: UTF-16, tab-separated, three sections.
+    let said = export(vec![
+        "export".into(),
+        "teams".into(),
+        ids[0].clone(),
+        "--out".into(),
+        out("teams.csv"),
+    ])
+    .await;
+    let bytes = std::fs::read(dir.join("teams.csv")).unwrap();
+    assert_eq!(
+        &bytes[..2],
+        &[0xff, 0xfe],
+        "UTF-16LE with its byte-order mark"
+    );
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let report = String::from_utf16(&units).unwrap();
+    let sections: Vec<&str> = report.split("\r\n\r\n").collect();
+    assert_eq!(sections.len(), 3, "{report}");
+    assert!(
+        sections[0].starts_with("1. Summary\r\nMeeting title\tExport course — Session 1\r\n"),
+        "{report}"
+    );
+    let participants: Vec<&str> = sections[1].lines().skip(2).collect();
+    assert!(!participants.is_empty(), "{report}");
+    assert!(
+        sections[0].contains(&format!(
+            "Attended participants\t{}\r\n",
+            participants.len()
+        )),
+        "{report}"
+    );
+    assert!(
+        said.contains(&format!("Wrote {} participants", participants.len())),
+        "{said}"
+    );
+    assert!(sections[2].starts_with(
+        "3. In-Meeting Activities\r\nName\tJoin Time\tLeave Time\tDuration\tEmail\tRole\r\n"
+    ));
+    assert!(
+        sections[2].lines().count() - 2 >= participants.len(),
+        "every stretch of presence"
+    );
+    let refused = cli
+        .run(&["export", "teams", &series, "--out", &out("no.csv")])
+        .await;
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("export it from a session"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     // A calendar of the whole series, offline, with the links the sync kept.
     let said = export(vec![
         "export".into(),

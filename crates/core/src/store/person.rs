@@ -231,4 +231,47 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// What a session's attendance reports say of the meeting itself: the earliest start and
+    /// latest end over every report version, and each attendee's role (by lower-case e-mail,
+    /// else by name), for the Teams-layout export.
+    pub fn meeting_facts(&self, webinar_id: &str) -> Result<MeetingFacts, StoreError> {
+        let conn = self.conn();
+        let (start, end): (Option<String>, Option<String>) = conn.query_row(
+            "SELECT MIN(meeting_start), MAX(meeting_end) FROM attendance_reports WHERE webinar_id = ?1",
+            [webinar_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let parse = |t: Option<String>| {
+            t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let mut roles = std::collections::HashMap::new();
+        if let Some(n) = known_number(&conn, webinar_id)? {
+            let mut stmt = conn.prepare(
+                "SELECT email, name, role FROM attendance_records WHERE w = ?1 AND role IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([n])?;
+            while let Some(r) = rows.next()? {
+                let email: Option<String> = r.get(0)?;
+                let name: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
+                let key = email.map_or(name, |e| e.trim().to_lowercase());
+                roles.entry(key).or_insert(r.get::<_, String>(2)?);
+            }
+        }
+        Ok(MeetingFacts {
+            start: parse(start),
+            end: parse(end),
+            roles,
+        })
+    }
+}
+
+/// See [`Store::meeting_facts`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeetingFacts {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    /// Lower-case e-mail (or name, for people without one) → role.
+    pub roles: std::collections::HashMap<String, String>,
 }
