@@ -15,3 +15,4 @@ mod secrets;
 mod series;
 mod series_edit;
 mod signin;
+mod spreadsheet;
