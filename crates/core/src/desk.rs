@@ -1086,17 +1086,7 @@ impl Desk {
             ..Default::default()
         };
         let (bytes, rows) = match kind {
-            ExportKind::Attendance => {
-                let data = sessions
-                    .into_iter()
-                    .map(|s| {
-                        let rows = store.attendance_page(&s.webinar_id, &everyone)?.rows;
-                        Ok((s, rows))
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()?;
-                let n = data.iter().map(|(_, r)| r.len()).sum();
-                (export::attendance(&data, tz, options)?, n)
-            }
+            ExportKind::Attendance => attendance_csv(&store, &sessions, tz, options)?,
             ExportKind::Intervals => {
                 let data = sessions
                     .into_iter()
@@ -1643,6 +1633,39 @@ pub struct ExportFile {
 }
 
 /// A file name any OS accepts: characters Windows forbids become '-', trimmed, short.
+/// The attendance CSV of `sessions` and its row count. The store is read on one thread while
+/// the file is written on this one (a 100,000-person session costs the longer of the two, not
+/// their sum); batches arrive in order, so the file is the same as reading everything first.
+pub fn attendance_csv(
+    store: &Store,
+    sessions: &[crate::export::SessionInfo],
+    tz: chrono_tz::Tz,
+    options: crate::export::CsvOptions,
+) -> Result<(Vec<u8>, usize), DeskError> {
+    let mut csv = crate::export::AttendanceCsv::new(sessions.iter(), tz, options)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<(), StoreError> {
+            for (i, s) in sessions.iter().enumerate() {
+                store
+                    .attendance_batches(&s.webinar_id, 2048, |batch| tx.send((i, batch)).is_ok())?;
+            }
+            Ok(())
+        });
+        let (mut rows, mut written) = (0, Ok(()));
+        for (i, batch) in rx {
+            rows += batch.len();
+            // After a write error the reader is still drained, so it can finish and be joined.
+            if written.is_ok() {
+                written = csv.rows(&sessions[i], &batch);
+            }
+        }
+        reader.join().expect("the store reader does not panic")?;
+        written?;
+        Ok((csv.finish()?, rows))
+    })
+}
+
 fn export_file_name(title: &str, kind: ExportKind, now: DateTime<Utc>) -> String {
     let safe: String = title
         .chars()

@@ -81,15 +81,49 @@ pub fn attendance(
     tz: Tz,
     options: CsvOptions,
 ) -> Result<Vec<u8>, csv::Error> {
-    let questions = question_columns(sessions.iter().map(|(s, _)| s));
-    let mut w = writer(options);
-    let mut header: Vec<String> = ATTENDANCE_COLUMNS.iter().map(|c| c.to_string()).collect();
-    header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
-    w.write_record(&header)?;
-    // Hot path (100,000 rows in well under a second): fields are written one by one from
-    // borrowed text, times through a reused buffer, never a String per cell.
-    let mut buf = String::with_capacity(32);
+    let infos: Vec<&SessionInfo> = sessions.iter().map(|(s, _)| s).collect();
+    let mut csv = AttendanceCsv::new(infos.iter().copied(), tz, options)?;
     for (s, rows) in sessions {
+        csv.rows(s, rows)?;
+    }
+    csv.finish()
+}
+
+/// The attendance CSV written a batch of rows at a time, so a reader can feed it while it
+/// writes (the export of a large session overlaps reading the store with writing the file).
+#[derive(Debug)]
+pub struct AttendanceCsv {
+    w: csv::Writer<Vec<u8>>,
+    tz: Tz,
+    questions: Vec<String>,
+    buf: String,
+}
+
+impl AttendanceCsv {
+    /// Starts the file: the header, with the question columns of every session to come.
+    pub fn new<'a>(
+        sessions: impl Iterator<Item = &'a SessionInfo> + Clone,
+        tz: Tz,
+        options: CsvOptions,
+    ) -> Result<Self, csv::Error> {
+        let questions = question_columns(sessions);
+        let mut w = writer(options);
+        let mut header: Vec<String> = ATTENDANCE_COLUMNS.iter().map(|c| c.to_string()).collect();
+        header.extend(questions.iter().map(|q| neutralize(q).into_owned()));
+        w.write_record(&header)?;
+        Ok(Self {
+            w,
+            tz,
+            questions,
+            buf: String::with_capacity(32),
+        })
+    }
+
+    /// Writes `rows` of session `s`.
+    pub fn rows(&mut self, s: &SessionInfo, rows: &[AttendanceRow]) -> Result<(), csv::Error> {
+        // Hot path (100,000 rows in well under a second): fields are written one by one from
+        // borrowed text, times through a reused buffer, never a String per cell.
+        let (w, buf, tz) = (&mut self.w, &mut self.buf, self.tz);
         let series = neutralize(s.series.as_ref().map_or("", |(t, _)| t));
         let number = s
             .series
@@ -97,7 +131,7 @@ pub fn attendance(
             .map_or(String::new(), |(_, n)| n.to_string());
         let title = neutralize(&s.title);
         let start = utc(s.start);
-        let answer_ids = answer_ids(s, &questions);
+        let answer_ids = answer_ids(s, &self.questions);
         for r in rows {
             w.write_field(series.as_bytes())?;
             w.write_field(number.as_bytes())?;
@@ -108,29 +142,33 @@ pub fn attendance(
             w.write_field(neutralize(r.email.as_deref().unwrap_or("")).as_bytes())?;
             w.write_field(if r.registered { "yes" } else { "no" })?;
             w.write_field(outcome_word(&r.outcome))?;
-            number_field(&mut w, &mut buf, r.seconds_present)?;
+            number_field(w, buf, r.seconds_present)?;
             buf.clear();
             let _ = write!(buf, "{:.1}", r.pct);
             w.write_field(buf.as_bytes())?;
             for t in [r.first_join, r.last_leave] {
-                time_field(&mut w, &mut buf, t.map(|t| t.naive_utc()), "T", "Z")?;
+                time_field(w, buf, t.map(|t| t.naive_utc()), "T", "Z")?;
             }
             for t in [r.first_join, r.last_leave] {
                 let local = t.map(|t| t.with_timezone(&tz).naive_local());
-                time_field(&mut w, &mut buf, local, " ", "")?;
+                time_field(w, buf, local, " ", "")?;
             }
             w.write_field(tz.name())?;
-            number_field(&mut w, &mut buf, i64::from(r.rejoins))?;
-            number_field(&mut w, &mut buf, r.late_minutes)?;
-            number_field(&mut w, &mut buf, r.early_leave_minutes)?;
+            number_field(w, buf, i64::from(r.rejoins))?;
+            number_field(w, buf, r.late_minutes)?;
+            number_field(w, buf, r.early_leave_minutes)?;
             for id in &answer_ids {
                 let answer = id.and_then(|id| r.answers.get(id));
                 w.write_field(neutralize(answer.map_or("", String::as_str)).as_bytes())?;
             }
             w.write_record(None::<&[u8]>)?;
         }
+        Ok(())
     }
-    finish(w)
+
+    pub fn finish(self) -> Result<Vec<u8>, csv::Error> {
+        finish(self.w)
+    }
 }
 
 /// The columns of [`intervals`].

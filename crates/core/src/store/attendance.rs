@@ -409,6 +409,38 @@ impl Store {
     }
 
     /// One page of a session's attendance, sorted and filtered in SQL.
+    /// Every person of a session, by name, handed to `take` in batches of `batch` rows: the
+    /// export's read. One ordered pass over the name index (no page choice, no window), each
+    /// row joined to its registration's answers. `take` answers false to stop early.
+    pub fn attendance_batches(
+        &self,
+        webinar_id: &str,
+        batch: usize,
+        mut take: impl FnMut(Vec<AttendanceRow>) -> bool,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let Some(n) = known_number(&conn, webinar_id)? else {
+            return Ok(());
+        };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ATTENDANCE_COLUMNS} FROM person_sessions p
+             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
+             WHERE p.w = ?1 ORDER BY p.name_lower, p.rowid"
+        ))?;
+        let mut rows = stmt.query([n])?;
+        let mut out = Vec::with_capacity(batch);
+        while let Some(r) = rows.next()? {
+            out.push(attendance_row(r)?);
+            if out.len() == batch && !take(std::mem::replace(&mut out, Vec::with_capacity(batch))) {
+                return Ok(());
+            }
+        }
+        if !out.is_empty() {
+            take(out);
+        }
+        Ok(())
+    }
+
     pub fn attendance_page(
         &self,
         webinar_id: &str,
