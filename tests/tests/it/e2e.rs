@@ -426,6 +426,34 @@ async fn attendance_of_a_past_series_online_then_offline() {
         csv.contains("\r\nPower BI for Marketing,1,"),
         "rows name their series and session"
     );
+    // And the series as a calendar file, with the join links the earlier sync kept.
+    wait_for(&app, ".export-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&app, "[data-export='calendar']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let saved = wait_for_text(&app, "#export-saved", |t| t.contains("events")).await;
+    let ics = std::fs::read_dir(desktop.exports())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "ics"))
+        .expect("the calendar was saved");
+    let ics = std::fs::read_to_string(ics).unwrap().replace("\r\n ", "");
+    let events = ics.matches("BEGIN:VEVENT").count();
+    assert!(
+        events >= 2 && saved.contains(&format!("Saved {events} events")),
+        "{saved}\n{ics}"
+    );
+    assert!(
+        ics.contains("Join in Microsoft Teams: https://teams.microsoft.com/l/meetup-join/"),
+        "{ics}"
+    );
 
     // A regular of the course, followed across its sessions (offline: the local copy only).
     let regular = app
