@@ -1154,15 +1154,7 @@ impl Desk {
                     .into(),
             ));
         }
-        let w = store
-            .webinars()?
-            .into_iter()
-            .find(|w| w.id == id)
-            .ok_or_else(|| {
-                DeskError::NothingToExport(format!(
-                    "No webinar with id {id} is in the local copy. Sync, or check the id (`webinars list`)."
-                ))
-            })?;
+        let w = webinar_in_copy(&store, id, "webinar", "`webinars list`")?;
         let facts = store.meeting_facts(id)?;
         let people: Vec<Participant> = store
             .presence(id)?
@@ -1227,15 +1219,12 @@ impl Desk {
                 (plan.title, tz, events)
             }
             None => {
-                let w = store
-                    .webinars()?
-                    .into_iter()
-                    .find(|w| w.id == id)
-                    .ok_or_else(|| {
-                        DeskError::NothingToExport(format!(
-                            "No series or webinar with id {id} is in the local copy. Sync, or check the id (`series list`, `webinars list`)."
-                        ))
-                    })?;
+                let w = webinar_in_copy(
+                    &store,
+                    id,
+                    "series or webinar",
+                    "`series list`, `webinars list`",
+                )?;
                 let tz = crate::time::zone(&w.time_zone).unwrap_or(chrono_tz::UTC);
                 let l = links(&w.id)?;
                 let events = match (w.start, w.end) {
@@ -1664,6 +1653,25 @@ pub fn attendance_csv(
         written?;
         Ok((csv.finish()?, rows))
     })
+}
+
+/// A webinar of the local copy, for an export; `what` and `listing` shape the message when it is
+/// not there.
+fn webinar_in_copy(
+    store: &Store,
+    id: &str,
+    what: &str,
+    listing: &str,
+) -> Result<Webinar, DeskError> {
+    store
+        .webinars()?
+        .into_iter()
+        .find(|w| w.id == id)
+        .ok_or_else(|| {
+            DeskError::NothingToExport(format!(
+                "No {what} with id {id} is in the local copy. Sync, or check the id ({listing})."
+            ))
+        })
 }
 
 fn export_file_name(title: &str, kind: ExportKind, now: DateTime<Utc>) -> String {

@@ -938,7 +938,8 @@ fn log_attempt(
     }
 }
 
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+/// A response header as text, when it is there and readable.
+pub(crate) fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get(name)

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::{Failure, Health, Observed, Report, SignInState, Versions};
 use crate::auth::{AuthError, Session};
 use crate::config::{TenantConfig, TenantSettings};
-use crate::graph::{GraphClient, GraphError, UserRole};
+use crate::graph::{GraphClient, GraphError, UserRole, header};
 
 /// How long a probe of a service that may be down waits before calling it unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -187,14 +187,6 @@ async fn issuer_time(
             message: format!("Entra ID's Date header \"{date}\" could not be read ({e})"),
             ..Failure::default()
         })
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 fn unreachable(e: reqwest::Error) -> Failure {
