@@ -1350,7 +1350,6 @@ impl Desk {
         let sign_in = match (&session, &account, connection) {
             (Some(_), Some(a), _) => diagnostics::SignInState::SignedIn {
                 username: a.username.clone(),
-                token_expiry: Ok(now),
             },
             (_, _, Connection::Connecting) => diagnostics::SignInState::Connecting,
             (_, _, Connection::Offline { reason }) => diagnostics::SignInState::Offline(reason),

@@ -166,10 +166,9 @@ pub enum SignInState {
     Connecting,
     Offline(String),
     NeedsSignIn(String),
-    /// Signed in as this user; the companion-API token's expiry, or why it could not be had.
+    /// Signed in as this user.
     SignedIn {
         username: String,
-        token_expiry: Result<DateTime<Utc>, Failure>,
     },
 }
 
@@ -196,6 +195,8 @@ pub struct Observed {
     /// Entra's `Date` header, from the token issuer's metadata document.
     pub issuer_time: Option<Result<DateTime<Utc>, Failure>>,
     pub sign_in: SignInState,
+    /// When signed in: the companion-API token's expiry, or why it could not be had.
+    pub token_expiry: Option<Result<DateTime<Utc>, Failure>>,
     pub grant: Option<Result<crate::auth::GraphGrant, Failure>>,
     /// How many webinars `getByUserRole(organizer)` returned.
     pub webinars: Option<Result<usize, Failure>>,
@@ -235,7 +236,7 @@ impl Report {
             (Some(t), Some(h)) => companion(t, h),
             _ => Check::unknown(CheckId::Companion, not_configured),
         });
-        checks.push(sign_in(&o.sign_in, o.now));
+        checks.push(sign_in(&o.sign_in, o.token_expiry.as_ref(), o.now));
         let companion_down = matches!(&o.companion, Some(Err(f)) if f.unreachable);
         checks.push(on_behalf_of(o.grant.as_ref(), companion_down));
         checks.push(scopes(o.grant.as_ref()));
@@ -403,7 +404,11 @@ fn companion(tenant: &TenantConfig, health: &Result<Health, Failure>) -> Check {
     }
 }
 
-fn sign_in(state: &SignInState, now: DateTime<Utc>) -> Check {
+fn sign_in(
+    state: &SignInState,
+    expiry: Option<&Result<DateTime<Utc>, Failure>>,
+    now: DateTime<Utc>,
+) -> Check {
     let id = CheckId::SignIn;
     let again = "Sign in again (account menu, top right).";
     match state {
@@ -415,33 +420,33 @@ fn sign_in(state: &SignInState, now: DateTime<Utc>) -> Check {
             "Check the network connection; the local copy stays available.",
         ),
         SignInState::NeedsSignIn(reason) => Check::fail(id, reason.clone(), again),
-        SignInState::SignedIn {
-            username,
-            token_expiry: Ok(at),
-        } => Check::pass(
-            id,
-            format!(
-                "Signed in as {username}; the access token is valid until {} ({} min from now) and renews itself.",
-                at.format("%H:%M UTC"),
-                (*at - now).num_minutes()
+        SignInState::SignedIn { username } => match expiry {
+            None => Check::unknown(
+                id,
+                format!("Signed in as {username}; the token was not checked."),
             ),
-        ),
-        SignInState::SignedIn {
-            username,
-            token_expiry: Err(f),
-        } => Check::fail(
-            id,
-            format!(
-                "Signed in as {username}, but the token could not be renewed: {}",
-                f.message
+            Some(Ok(at)) => Check::pass(
+                id,
+                format!(
+                    "Signed in as {username}; the access token is valid until {} ({} min from now) and renews itself.",
+                    at.format("%H:%M UTC"),
+                    (*at - now).num_minutes()
+                ),
             ),
-            if f.unreachable {
-                "Check the network connection; the local copy stays available."
-            } else {
-                again
-            },
-        )
-        .ids(f),
+            Some(Err(f)) => Check::fail(
+                id,
+                format!(
+                    "Signed in as {username}, but the token could not be renewed: {}",
+                    f.message
+                ),
+                if f.unreachable {
+                    "Check the network connection; the local copy stays available."
+                } else {
+                    again
+                },
+            )
+            .ids(f),
+        },
     }
 }
 
@@ -788,8 +793,8 @@ mod tests {
             issuer_time: Some(Ok(now() - chrono::Duration::seconds(3))),
             sign_in: SignInState::SignedIn {
                 username: "megan.bowen@contoso.example".into(),
-                token_expiry: Ok(now() + chrono::Duration::minutes(55)),
             },
+            token_expiry: Some(Ok(now() + chrono::Duration::minutes(55))),
             grant: Some(Ok(GraphGrant {
                 scopes: vec![
                     "VirtualEvent.ReadWrite".into(),

@@ -27,7 +27,7 @@ pub struct Subject {
     pub settings: Option<Result<TenantSettings, String>>,
     pub tenant: Option<TenantConfig>,
     pub http: reqwest::Client,
-    /// The sign-in state as the desk sees it; `SignedIn`'s expiry is filled in here.
+    /// The sign-in state as the desk sees it.
     pub sign_in: SignInState,
     pub session: Option<Arc<Session>>,
     /// A Graph client on the session (when there is one).
@@ -49,6 +49,7 @@ async fn observe(s: Subject) -> Observed {
         companion: None,
         issuer_time: None,
         sign_in: s.sign_in,
+        token_expiry: None,
         grant: None,
         webinars: None,
         registrations: None,
@@ -67,11 +68,11 @@ async fn observe(s: Subject) -> Observed {
     let Some(session) = s.session else {
         return o;
     };
-    if let SignInState::SignedIn { token_expiry, .. } = &mut o.sign_in {
-        *token_expiry = session.api_token_expiry().await.map_err(from_auth);
-        if token_expiry.is_err() {
-            return o;
-        }
+    let expiry = session.api_token_expiry().await.map_err(from_auth);
+    let expired = expiry.is_err();
+    o.token_expiry = Some(expiry);
+    if expired {
+        return o;
     }
     let companion_down = matches!(&o.companion, Some(Err(f)) if f.unreachable);
     if companion_down {
