@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 
 /// One stretch of presence. `leave` ≥ `join` (the sync clips reversed ones to zero length).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval {
     pub join: DateTime<Utc>,
     pub leave: DateTime<Utc>,
@@ -210,7 +210,11 @@ pub fn session_metrics(
         intervals: Vec<Interval>,
     }
     let mut people: BTreeMap<PersonKey, Gathered> = BTreeMap::new();
-    for r in records {
+    // A person's first record (by when they joined) names them, whatever order the report
+    // versions were read in.
+    let mut ordered: Vec<&Record> = records.iter().collect();
+    ordered.sort_by_cached_key(|r| (r.intervals.iter().map(|i| i.join).min(), &r.report_id));
+    for r in ordered {
         let matched = r
             .registration_id
             .as_ref()
@@ -219,11 +223,14 @@ pub fn session_metrics(
         let key = match (matched, lower(&r.email)) {
             (Some(reg), _) => PersonKey::Registration(reg.registration_id.clone()),
             (None, Some(e)) => PersonKey::Email(e),
+            // Teams gives phone callers an empty identity id: that names nobody.
             (None, None) => PersonKey::Anonymous(
-                r.identity_id
-                    .clone()
-                    .or_else(|| r.name.clone())
-                    .unwrap_or_else(|| format!("{}#anonymous", r.report_id)),
+                [&r.identity_id, &r.name]
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s.trim())
+                    .find(|s| !s.is_empty())
+                    .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
             ),
         };
         let g = people.entry(key).or_insert_with(|| Gathered {
@@ -704,6 +711,35 @@ mod tests {
             [Some(Outcome::Attended), None, Some(Outcome::NoShow), None]
         );
         assert_eq!((bob.attended, bob.complete), (1, false));
+    }
+
+    #[test]
+    fn callers_with_an_empty_identity_are_told_apart_by_name_in_any_record_order() {
+        let caller = |number: &str, report: &str, ivs| Record {
+            name: Some(number.into()),
+            identity_id: Some(String::new()),
+            ..rec(report, None, None, ivs)
+        };
+        let records = [
+            caller("+49 30 555 0002", "v2", vec![iv("10:40", "11:00")]),
+            caller("+49 30 555 0001", "v1", vec![iv("10:00", "10:20")]),
+            caller("+49 30 555 0001", "v2", vec![iv("10:30", "10:50")]),
+        ];
+        let m = metrics(&[], &records);
+        let keys: Vec<_> = m.people.iter().map(|p| p.key.to_stored()).collect();
+        assert_eq!(
+            keys,
+            ["anonymous:+49 30 555 0001", "anonymous:+49 30 555 0002"],
+            "two callers, not one person with an empty id"
+        );
+        assert_eq!(m.people[0].rejoins, 1, "{:?}", m.people[0]);
+        let mut reversed = records.to_vec();
+        reversed.reverse();
+        assert_eq!(
+            metrics(&[], &reversed),
+            m,
+            "the order records are read in changes nothing"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::Duration;
 use reqwest::Method;
 use tenant_sim::{GraphFault, GraphSwitches, SeriesSpec, SimHandle};
 use webinar_desk_core::attendance::{Interval, Rules, merge};
-use webinar_desk_core::store::{PageQuery, Store};
+use webinar_desk_core::store::{PageQuery, Rewritten, Store};
 use webinar_desk_core::sync::SyncError;
 use webinar_desk_core::sync::attendance::{AttendanceSyncReport, sync_webinar};
 use webinar_desk_tests::{graph_client, start_tenant};
@@ -183,6 +183,64 @@ async fn a_restarted_meeting_adds_a_report_version_and_every_version_is_kept() {
         store.known_report_ids(&ids[0]).unwrap().len(),
         after.report_count
     );
+}
+
+/// Only what changed is written: a re-sync with nothing new rewrites no row, a new report
+/// version rewrites only the people it changes, and the copy kept this way reads exactly as
+/// one written afresh from the same tenant.
+#[tokio::test]
+async fn a_resync_rewrites_only_what_changed_and_reads_as_a_copy_written_afresh() {
+    let sim = start_tenant(50).await;
+    let ids = course(&sim, "Incremental course", 20, 60, 80);
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let first = sync(&sim, &store, &ids[0]).await.unwrap();
+    let people = |store: &Store| {
+        let mut rows = store
+            .attendance_page(&ids[0], &page(None, "name", false))
+            .unwrap()
+            .rows;
+        rows.sort_by(|a, b| a.person_key.cmp(&b.person_key));
+        rows
+    };
+    let everyone = people(&store).len();
+    assert_eq!(
+        (first.rewritten.registrations, first.rewritten.people),
+        (first.registrations.unwrap(), everyone),
+        "a first sync writes every row: {first:?}"
+    );
+
+    let again = sync(&sim, &store, &ids[0]).await.unwrap();
+    assert_eq!(
+        again.rewritten,
+        Rewritten::default(),
+        "nothing new, nothing rewritten: {again:?}"
+    );
+
+    assert!(sim.restart_meeting(&ids[0]));
+    sim.advance_clock(Duration::minutes(30));
+    let restarted = sync(&sim, &store, &ids[0]).await.unwrap();
+    assert_eq!(restarted.new_reports, 1);
+    assert_eq!(restarted.rewritten.registrations, 0, "{restarted:?}");
+    assert!(
+        restarted.rewritten.people > 0 && restarted.rewritten.people < everyone,
+        "a second version rewrites the people who came back, not all {everyone}: {restarted:?}"
+    );
+
+    let afresh = Arc::new(Store::open_in_memory().unwrap());
+    sync(&sim, &afresh, &ids[0]).await.unwrap();
+    assert_eq!(people(&store), people(&afresh));
+    let registrations = |store: &Store| {
+        store
+            .registrations_page(&ids[0], &page(None, "name", false))
+            .unwrap()
+    };
+    assert_eq!(registrations(&store), registrations(&afresh));
+    let stats = |store: &Store| {
+        let mut s = store.session_stats(&ids[0]).unwrap().unwrap();
+        s.computed_at = chrono::DateTime::UNIX_EPOCH;
+        s
+    };
+    assert_eq!(stats(&store), stats(&afresh));
 }
 
 #[tokio::test]

@@ -5,16 +5,17 @@
 //! records and intervals are only ever added; pages are sorted and filtered in SQL (indexed
 //! columns), so a page of 100 out of 100,000 rows costs the page, not the table.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
-    Interval, PersonKey, PersonSession, Record, Registrant, Rules, session_metrics,
+    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics, session_metrics,
 };
-use crate::sync::attendance::{AttendancePlan, WebinarLinks};
+use crate::sync::attendance::{AttendancePlan, ReportRow, WebinarLinks};
 
 /// Which rows a table page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,115 +118,28 @@ impl Store {
     }
 
     /// Writes one sync's data, recomputes the webinar's metrics and records the sync — all in
-    /// one transaction.
+    /// one transaction. Only rows whose content changed are written (see [`Rewritten`]).
     pub fn apply_attendance(
         &self,
         plan: &AttendancePlan,
         rules: Rules,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Rewritten, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let w = plan.webinar_id.as_str();
         let n = webinar_number(&tx, w)?;
-        if plan.links != WebinarLinks::default() {
-            tx.execute(
-                "INSERT INTO webinar_links (webinar_id, join_url, registration_url, seen_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (webinar_id) DO UPDATE SET
-                     join_url = COALESCE(excluded.join_url, join_url),
-                     registration_url = COALESCE(excluded.registration_url, registration_url),
-                     seen_at = excluded.seen_at",
-                params![
-                    w,
-                    plan.links.join_url,
-                    plan.links.registration_url,
-                    now.to_rfc3339()
-                ],
-            )?;
-        }
-        if let Some(registrations) = &plan.registrations {
-            tx.execute("DELETE FROM registrations WHERE w = ?1", [n])?;
-            let mut insert = tx.prepare(
-                "INSERT INTO registrations (w, id, email, email_lower, first_name, last_name,
-                     name_lower, status, registered_at, canceled_at, user_id, answers)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            for r in registrations {
-                insert.execute(params![
-                    n,
-                    r.id,
-                    r.email,
-                    r.email.as_ref().map(|e| e.trim().to_lowercase()),
-                    r.first_name,
-                    r.last_name,
-                    registrant_name(r).to_lowercase(),
-                    r.status,
-                    r.registered_at.map(|t| t.to_rfc3339()),
-                    r.canceled_at.map(|t| t.to_rfc3339()),
-                    r.user_id,
-                    serde_json::to_string(&r.answers).expect("strings serialize"),
-                ])?;
-            }
-        }
-        if !plan.questions.is_empty() {
-            tx.execute(
-                "DELETE FROM registration_questions WHERE webinar_id = ?1",
-                [w],
-            )?;
-            for (i, (id, name)) in plan.questions.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO registration_questions (webinar_id, id, position, display_name)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![w, id, i, name],
-                )?;
-            }
-        }
-        let mut fresh = Vec::new();
-        {
-            let mut report = tx.prepare(
-                "INSERT OR IGNORE INTO attendance_reports (webinar_id, id, session_id,
-                     meeting_start, meeting_end, total_participants, first_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut record = tx.prepare(
-                "INSERT INTO attendance_records (w, report_id, id, email, name, identity_id,
-                     registration_id, role, total_seconds, intervals)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            let at = now.to_rfc3339();
-            for rep in &plan.new_reports {
-                // A report already kept is never rewritten: its records are already here.
-                if report.execute(params![
-                    w,
-                    rep.id,
-                    rep.session_id,
-                    rep.meeting_start.map(|t| t.to_rfc3339()),
-                    rep.meeting_end.map(|t| t.to_rfc3339()),
-                    rep.total_participants,
-                    at,
-                ])? == 0
-                {
-                    continue;
-                }
-                fresh.push(rep.id.as_str());
-                for rec in &rep.records {
-                    record.execute(params![
-                        n,
-                        rep.id,
-                        rec.id,
-                        rec.email,
-                        rec.name,
-                        rec.identity_id,
-                        rec.registration_id,
-                        rec.role,
-                        rec.total_seconds,
-                        pack_intervals(&rec.intervals),
-                    ])?;
-                }
-            }
-        }
-        // What this sync brought is already in memory; only older data is read back.
+        // A report already kept is never rewritten: its records are already here.
+        let kept = report_ids(&tx, w)?;
+        let mut seen = HashSet::new();
+        let fresh: Vec<&ReportRow> = plan
+            .new_reports
+            .iter()
+            .filter(|r| !kept.contains(&r.id) && seen.insert(r.id.as_str()))
+            .collect();
+        // Everything the metrics need is gathered before this sync's rows are written, so they
+        // are computed on the other core meanwhile. What this sync brought is already in
+        // memory; only older data is read back.
         let registrants = match &plan.registrations {
             Some(list) => list
                 .iter()
@@ -238,12 +152,8 @@ impl Store {
                 .collect(),
             None => stored_registrants(&tx, n)?,
         };
-        let mut records = stored_records(&tx, n, &fresh)?;
-        for rep in plan
-            .new_reports
-            .iter()
-            .filter(|r| fresh.contains(&r.id.as_str()))
-        {
+        let mut records = stored_records(&tx, n)?;
+        for rep in &fresh {
             records.extend(rep.records.iter().map(|r| Record {
                 report_id: rep.id.clone(),
                 email: r.email.clone(),
@@ -251,27 +161,41 @@ impl Store {
                 identity_id: r.identity_id.clone(),
                 registration_id: r.registration_id.clone(),
                 role: r.role.clone(),
-                intervals: r.intervals.clone(),
+                // At the precision they are kept in, so these metrics equal any later
+                // recompute from the store (and an unchanged row is not rewritten then).
+                intervals: r.intervals.iter().map(kept_precision).collect(),
             }));
         }
-        recompute(
+        let inputs = Inputs {
+            start: plan.scheduled_start,
+            end: plan.scheduled_end,
+            registrants,
+            records,
+        };
+        let (written, computed) = std::thread::scope(|s| {
+            let computed = s.spawn(move || inputs.compute(rules, now));
+            let written = write_sync(&tx, plan, n, &fresh, now);
+            (written, computed.join())
+        });
+        let registrations = written?;
+        let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let people = write_metrics(
             &tx,
             w,
             n,
-            Inputs {
-                start: plan.scheduled_start,
-                end: plan.scheduled_end,
-                source: plan.registrations_source,
-                registrations_fresh: plan.registrations.is_some(),
-                registrants,
-                records,
-            },
-            rules,
+            computed,
+            kept.len() + fresh.len(),
+            plan.registrations
+                .as_ref()
+                .map(|_| plan.registrations_source),
             now,
         )?;
         record_attempt(&tx, &format!("webinar:{w}"), now, None)?;
         tx.commit()?;
-        Ok(())
+        Ok(Rewritten {
+            registrations,
+            people,
+        })
     }
 
     /// The organizer's outcome rules (the defaults until changed).
@@ -315,21 +239,20 @@ impl Store {
                 .collect::<Result<_, _>>()?
         };
         for (w, n, start, end) in &webinars {
-            let registrants = stored_registrants(&tx, *n)?;
-            let records = stored_records(&tx, *n, &[])?;
-            recompute(
+            let report_count = report_ids(&tx, w)?.len();
+            let inputs = Inputs {
+                start: start.as_deref().map(parse_time).transpose()?,
+                end: end.as_deref().map(parse_time).transpose()?,
+                registrants: stored_registrants(&tx, *n)?,
+                records: stored_records(&tx, *n)?,
+            };
+            write_metrics(
                 &tx,
                 w,
                 *n,
-                Inputs {
-                    start: start.as_deref().map(parse_time).transpose()?,
-                    end: end.as_deref().map(parse_time).transpose()?,
-                    source: None,
-                    registrations_fresh: false,
-                    registrants,
-                    records,
-                },
-                rules,
+                inputs.compute(rules, now),
+                report_count,
+                None,
                 now,
             )?;
         }
@@ -767,6 +690,17 @@ fn pack_intervals(intervals: &[Interval]) -> String {
     out
 }
 
+/// An interval as kept: to the millisecond (Teams gives up to 100 ns).
+fn kept_precision(i: &Interval) -> Interval {
+    let ms = |t: DateTime<Utc>| {
+        DateTime::from_timestamp_millis(t.timestamp_millis()).expect("a time within range")
+    };
+    Interval {
+        join: ms(i.join),
+        leave: ms(i.leave),
+    }
+}
+
 fn unpack_intervals(text: &str) -> Result<Vec<Interval>, StoreError> {
     let pairs: Vec<(i64, i64)> = serde_json::from_str(text)
         .map_err(|_| StoreError::Corrupt("attendance intervals".into()))?;
@@ -802,8 +736,8 @@ fn stored_registrants(tx: &Transaction<'_>, n: i64) -> Result<Vec<Registrant>, S
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Every kept record of the webinar except those of the reports named in `skip`.
-fn stored_records(tx: &Transaction<'_>, n: i64, skip: &[&str]) -> Result<Vec<Record>, StoreError> {
+/// Every kept record of the webinar.
+fn stored_records(tx: &Transaction<'_>, n: i64) -> Result<Vec<Record>, StoreError> {
     let mut stmt = tx.prepare(
         "SELECT report_id, email, name, identity_id, registration_id, role, intervals
          FROM attendance_records WHERE w = ?1",
@@ -811,12 +745,8 @@ fn stored_records(tx: &Transaction<'_>, n: i64, skip: &[&str]) -> Result<Vec<Rec
     let mut rows = stmt.query([n])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let report_id: String = r.get(0)?;
-        if skip.contains(&report_id.as_str()) {
-            continue;
-        }
         out.push(Record {
-            report_id,
+            report_id: r.get(0)?,
             email: r.get(1)?,
             name: r.get(2)?,
             identity_id: r.get(3)?,
@@ -828,73 +758,315 @@ fn stored_records(tx: &Transaction<'_>, n: i64, skip: &[&str]) -> Result<Vec<Rec
     Ok(out)
 }
 
+/// How many rows a sync rewrote: rows whose content is unchanged are left alone, so a re-sync
+/// that brings nothing new rewrites none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewritten {
+    /// Registration rows inserted, changed or removed.
+    pub registrations: usize,
+    /// Person rows (one per person per session) inserted, changed or removed.
+    pub people: usize,
+}
+
+/// Ids of the report versions kept for a webinar.
+fn report_ids(tx: &Transaction<'_>, webinar_id: &str) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = tx.prepare("SELECT id FROM attendance_reports WHERE webinar_id = ?1")?;
+    let ids = stmt.query_map([webinar_id], |r| r.get::<_, String>(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
+/// A 64-bit digest of a row's content, to tell whether it needs writing. Rust's default hasher
+/// with its fixed keys: stable within a build; a build that hashes differently only makes the
+/// next sync rewrite every row once.
+fn digest(content: impl Hash) -> i64 {
+    let mut h = std::hash::DefaultHasher::new();
+    content.hash(&mut h);
+    h.finish() as i64
+}
+
+/// Writes this sync's registrations (only those changed), questions, and new reports with
+/// their records. Returns how many registration rows were rewritten.
+fn write_sync(
+    tx: &Transaction<'_>,
+    plan: &AttendancePlan,
+    n: i64,
+    fresh: &[&ReportRow],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let w = plan.webinar_id.as_str();
+    let at = now.to_rfc3339();
+    if plan.links != WebinarLinks::default() {
+        tx.execute(
+            "INSERT INTO webinar_links (webinar_id, join_url, registration_url, seen_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (webinar_id) DO UPDATE SET
+                 join_url = COALESCE(excluded.join_url, join_url),
+                 registration_url = COALESCE(excluded.registration_url, registration_url),
+                 seen_at = excluded.seen_at",
+            params![w, plan.links.join_url, plan.links.registration_url, at],
+        )?;
+    }
+    let mut rewritten = 0;
+    if let Some(registrations) = &plan.registrations {
+        let mut kept = row_digests(
+            tx,
+            "SELECT id, rowid, digest FROM registrations WHERE w = ?1",
+            n,
+        )?;
+        let columns = "w, id, email, email_lower, first_name, last_name, name_lower, status, \
+                       registered_at, canceled_at, user_id, answers, digest";
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO registrations ({columns})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        ))?;
+        let mut update = tx.prepare(&format!(
+            "UPDATE registrations SET ({columns})
+                 = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             WHERE rowid = ?14"
+        ))?;
+        for r in registrations {
+            let registered_at = r.registered_at.map(|t| t.to_rfc3339());
+            let canceled_at = r.canceled_at.map(|t| t.to_rfc3339());
+            let answers = serde_json::to_string(&r.answers).expect("strings serialize");
+            let d = digest((
+                &r.email,
+                &r.first_name,
+                &r.last_name,
+                &r.status,
+                &registered_at,
+                &canceled_at,
+                &r.user_id,
+                &answers,
+            ));
+            let row = params![
+                n,
+                r.id,
+                r.email,
+                r.email.as_ref().map(|e| e.trim().to_lowercase()),
+                r.first_name,
+                r.last_name,
+                registrant_name(r).to_lowercase(),
+                r.status,
+                registered_at,
+                canceled_at,
+                r.user_id,
+                answers,
+                d,
+            ];
+            match kept.remove(&r.id) {
+                Some((_, old)) if old == d => continue,
+                Some((rowid, _)) => {
+                    let mut row = row.to_vec();
+                    row.push(&rowid);
+                    update.execute(&*row)?
+                }
+                None => insert.execute(row)?,
+            };
+            rewritten += 1;
+        }
+        rewritten += delete_rows(tx, "registrations", kept)?;
+    }
+    if !plan.questions.is_empty() {
+        tx.execute(
+            "DELETE FROM registration_questions WHERE webinar_id = ?1",
+            [w],
+        )?;
+        for (i, (id, name)) in plan.questions.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO registration_questions (webinar_id, id, position, display_name)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![w, id, i, name],
+            )?;
+        }
+    }
+    let mut report = tx.prepare(
+        "INSERT INTO attendance_reports (webinar_id, id, session_id, meeting_start, meeting_end,
+             total_participants, first_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut record = tx.prepare(
+        "INSERT INTO attendance_records (w, report_id, id, email, name, identity_id,
+             registration_id, role, total_seconds, intervals)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for rep in fresh {
+        report.execute(params![
+            w,
+            rep.id,
+            rep.session_id,
+            rep.meeting_start.map(|t| t.to_rfc3339()),
+            rep.meeting_end.map(|t| t.to_rfc3339()),
+            rep.total_participants,
+            at,
+        ])?;
+        for rec in &rep.records {
+            record.execute(params![
+                n,
+                rep.id,
+                rec.id,
+                rec.email,
+                rec.name,
+                rec.identity_id,
+                rec.registration_id,
+                rec.role,
+                rec.total_seconds,
+                pack_intervals(&rec.intervals),
+            ])?;
+        }
+    }
+    Ok(rewritten)
+}
+
+/// Key → (rowid, digest) of a webinar's rows, from a query selecting those three.
+fn row_digests(
+    tx: &Transaction<'_>,
+    sql: &str,
+    n: i64,
+) -> Result<HashMap<String, (i64, i64)>, StoreError> {
+    let mut stmt = tx.prepare(sql)?;
+    let mut rows = stmt.query([n])?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        out.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+    }
+    Ok(out)
+}
+
+/// Deletes the rows left over from a diff (by rowid); returns how many.
+fn delete_rows(
+    tx: &Transaction<'_>,
+    table: &str,
+    left: HashMap<String, (i64, i64)>,
+) -> Result<usize, StoreError> {
+    let mut delete = tx.prepare(&format!("DELETE FROM {table} WHERE rowid = ?1"))?;
+    for (rowid, _) in left.values() {
+        delete.execute([rowid])?;
+    }
+    Ok(left.len())
+}
+
 /// What a recompute works from.
 struct Inputs {
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
-    source: Option<&'static str>,
-    registrations_fresh: bool,
     registrants: Vec<Registrant>,
     records: Vec<Record>,
 }
 
-/// Recomputes a webinar's person rows and numbers from everything kept for it.
-fn recompute(
+/// A webinar's metrics, with each person's row ready to write: in name order (so a first write
+/// grows the name indexes at their ends), with its digest.
+struct Computed {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    metrics: SessionMetrics,
+    rows: Vec<PersonRow>,
+}
+
+struct PersonRow {
+    key: String,
+    name_lower: String,
+    email_lower: Option<String>,
+    digest: i64,
+    /// Index into `Computed::metrics.people`.
+    at: usize,
+}
+
+impl Inputs {
+    /// Pure: the metrics and the rows to write (runs beside the writer).
+    fn compute(self, rules: Rules, now: DateTime<Utc>) -> Computed {
+        // Without a schedule (a webinar Teams no longer returns) the reports' span stands in.
+        let (start, end) = match (self.start, self.end) {
+            (Some(s), Some(e)) => (s, e),
+            _ => {
+                let all = || self.records.iter().flat_map(|r| &r.intervals);
+                let s = all().map(|i| i.join).min().unwrap_or(now);
+                let e = all().map(|i| i.leave).max().unwrap_or(now);
+                (s, e)
+            }
+        };
+        let metrics = session_metrics(start, end, &self.registrants, &self.records, rules);
+        let mut rows: Vec<PersonRow> = metrics
+            .people
+            .iter()
+            .enumerate()
+            .map(|(at, p)| {
+                let key = p.key.to_stored();
+                let digest = digest((
+                    (&key, &p.registration_id, &p.email, &p.name, p.registered),
+                    (p.seconds_present, p.pct_of_scheduled.to_bits()),
+                    (p.first_join, p.last_leave, p.rejoins),
+                    (p.late_minutes, p.early_leave_minutes, p.outcome.as_str()),
+                    &p.intervals,
+                ));
+                PersonRow {
+                    key,
+                    name_lower: p.name.to_lowercase(),
+                    email_lower: p.email.as_ref().map(|e| e.trim().to_lowercase()),
+                    digest,
+                    at,
+                }
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.name_lower.cmp(&b.name_lower));
+        Computed {
+            start,
+            end,
+            metrics,
+            rows,
+        }
+    }
+}
+
+/// Writes a webinar's person rows (only those changed) and its numbers. `source` is `Some`
+/// when this sync listed the registrations (and from where); otherwise the last known source is
+/// kept. Returns how many person rows were rewritten.
+fn write_metrics(
     tx: &Transaction<'_>,
     w: &str,
     n: i64,
-    inputs: Inputs,
-    rules: Rules,
+    computed: Computed,
+    report_count: usize,
+    source: Option<Option<&'static str>>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let Inputs {
+) -> Result<usize, StoreError> {
+    let Computed {
         start,
         end,
-        source,
-        registrations_fresh,
-        registrants,
-        records,
-    } = inputs;
-    let report_count: i64 = tx.query_row(
-        "SELECT count(*) FROM attendance_reports WHERE webinar_id = ?1",
-        [w],
-        |r| r.get(0),
+        metrics: m,
+        rows,
+    } = computed;
+    let mut kept = row_digests(
+        tx,
+        "SELECT person_key, rowid, digest FROM person_sessions WHERE w = ?1",
+        n,
     )?;
-    // Without a schedule (a webinar Teams no longer returns) the reports' span stands in.
-    let (start, end) = match (start, end) {
-        (Some(s), Some(e)) => (s, e),
-        _ => {
-            let all: Vec<&Interval> = records.iter().flat_map(|r| &r.intervals).collect();
-            let s = all.iter().map(|i| i.join).min().unwrap_or(now);
-            let e = all.iter().map(|i| i.leave).max().unwrap_or(now);
-            (s, e)
+    let columns = "w, person_key, registration_id, email, email_lower, name, name_lower, \
+                   registered, seconds_present, pct, first_join, last_leave, rejoins, \
+                   late_minutes, early_leave_minutes, outcome, intervals, digest";
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO person_sessions ({columns}) VALUES
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ))?;
+    let mut update = tx.prepare(&format!(
+        "UPDATE person_sessions SET ({columns}) =
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         WHERE rowid = ?19"
+    ))?;
+    let mut rewritten = 0;
+    for row in &rows {
+        let p = &m.people[row.at];
+        let existing = kept.remove(&row.key);
+        if matches!(existing, Some((_, d)) if d == row.digest) {
+            continue;
         }
-    };
-    let m = session_metrics(start, end, &registrants, &records, rules);
-    tx.execute("DELETE FROM person_sessions WHERE w = ?1", [n])?;
-    let mut insert = tx.prepare(
-        "INSERT INTO person_sessions (w, person_key, registration_id, email, email_lower, name,
-             name_lower, registered, seconds_present, pct, first_join, last_leave, rejoins,
-             late_minutes, early_leave_minutes, outcome, intervals)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?;
-    // Written in name order, so the name indexes (and the rowids that break ties) grow at
-    // their ends instead of taking each row at a random place.
-    let mut people: Vec<(String, &PersonSession)> = m
-        .people
-        .iter()
-        .map(|p| (p.name.to_lowercase(), p))
-        .collect();
-    people.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (name_lower, p) in people {
-        insert.execute(params![
+        let values = params![
             n,
-            p.key.to_stored(),
+            row.key,
             p.registration_id,
             p.email,
-            p.email.as_ref().map(|e| e.trim().to_lowercase()),
+            row.email_lower,
             p.name,
-            name_lower,
+            row.name_lower,
             p.registered,
             p.seconds_present,
             p.pct_of_scheduled,
@@ -905,24 +1077,35 @@ fn recompute(
             p.early_leave_minutes,
             p.outcome.as_str(),
             pack_intervals(&p.intervals),
-        ])?;
+            row.digest,
+        ];
+        match existing {
+            Some((rowid, _)) => {
+                let mut values = values.to_vec();
+                values.push(&rowid);
+                update.execute(&*values)?
+            }
+            None => insert.execute(values)?,
+        };
+        rewritten += 1;
     }
+    rewritten += delete_rows(tx, "person_sessions", kept)?;
     let presence: Vec<(String, usize)> = m
         .presence
         .iter()
         .map(|(t, n)| (t.to_rfc3339(), *n))
         .collect();
     // A refused registrations list keeps the last known source: the data shown is that old.
-    let source: Option<String> = if registrations_fresh {
-        source.map(str::to_string)
-    } else {
-        tx.query_row(
-            "SELECT registrations_source FROM session_stats WHERE webinar_id = ?1",
-            [w],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten()
+    let source: Option<String> = match source {
+        Some(fresh) => fresh.map(str::to_string),
+        None => tx
+            .query_row(
+                "SELECT registrations_source FROM session_stats WHERE webinar_id = ?1",
+                [w],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten(),
     };
     tx.execute(
         "INSERT INTO session_stats (webinar_id, scheduled_start, scheduled_end, registered,
@@ -950,5 +1133,5 @@ fn recompute(
             now.to_rfc3339(),
         ],
     )?;
-    Ok(())
+    Ok(rewritten)
 }

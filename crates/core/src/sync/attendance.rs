@@ -194,6 +194,8 @@ pub struct AttendanceSyncReport {
     pub reports_known: usize,
     /// The session ended, and Teams has no report yet (reports come minutes to hours later).
     pub report_pending: bool,
+    /// Rows the local copy rewrote (unchanged rows are not).
+    pub rewritten: crate::store::Rewritten,
     pub warnings: Vec<String>,
     pub finished_at: DateTime<Utc>,
 }
@@ -239,13 +241,14 @@ pub async fn sync_webinar(
     });
     // Writing and recomputing a large webinar takes a while: off the async workers, so the
     // other sessions' fetches keep going meanwhile.
-    let (registrations, new_reports, warnings) = {
+    let (registrations, new_reports, rewritten, warnings) = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
-            store.apply_attendance(&plan, rules, now)?;
+            let rewritten = store.apply_attendance(&plan, rules, now)?;
             Ok::<_, SyncError>((
                 plan.registrations.as_ref().map(Vec::len),
                 plan.new_reports.len(),
+                rewritten,
                 plan.warnings,
             ))
         })
@@ -258,6 +261,7 @@ pub async fn sync_webinar(
         new_reports,
         reports_known,
         report_pending,
+        rewritten,
         warnings,
         finished_at: now,
     })
