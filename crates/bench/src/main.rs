@@ -466,6 +466,55 @@ fn large_webinar(people: usize) -> webinar_desk_core::sync::attendance::Attendan
     }
 }
 
+/// Copies the records and person rows of the database at `from` into a new database at `to`
+/// (the app's schema and settings), timing only the inserts and their commit.
+fn sqlite_floor(from: &std::path::Path, to: &std::path::Path) -> f64 {
+    use rusqlite::Connection;
+    use rusqlite::types::Value;
+    drop(webinar_desk_core::store::Store::open(to).unwrap());
+    let src = Connection::open(from).unwrap();
+    let rows = |sql: &str| -> Vec<Vec<Value>> {
+        let mut stmt = src.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let webinars = rows("SELECT * FROM attendance_webinars");
+    let reports = rows("SELECT * FROM attendance_reports");
+    let records = rows("SELECT * FROM attendance_records");
+    let people = rows("SELECT * FROM person_sessions ORDER BY rowid");
+    let mut dst = Connection::open(to).unwrap();
+    for (pragma, value) in [
+        ("synchronous", "NORMAL"),
+        ("cache_size", "-65536"),
+        ("temp_store", "MEMORY"),
+        ("foreign_keys", "ON"),
+    ] {
+        dst.pragma_update(None, pragma, value).unwrap();
+    }
+    let insert = |tx: &rusqlite::Transaction<'_>, table: &str, rows: &[Vec<Value>]| {
+        let marks = vec!["?"; rows[0].len()].join(", ");
+        let mut stmt = tx
+            .prepare(&format!("INSERT INTO {table} VALUES ({marks})"))
+            .unwrap();
+        for row in rows {
+            stmt.execute(rusqlite::params_from_iter(row)).unwrap();
+        }
+    };
+    let tx = dst.transaction().unwrap();
+    insert(&tx, "attendance_webinars", &webinars);
+    insert(&tx, "attendance_reports", &reports);
+    tx.commit().unwrap();
+    let t = Instant::now();
+    let tx = dst.transaction().unwrap();
+    insert(&tx, "attendance_records", &records);
+    insert(&tx, "person_sessions", &people);
+    tx.commit().unwrap();
+    t.elapsed().as_secs_f64()
+}
+
 fn store_bench(people: usize) -> String {
     use webinar_desk_core::attendance::Rules;
     use webinar_desk_core::store::{PageQuery, Store};
@@ -518,6 +567,22 @@ fn store_bench(people: usize) -> String {
         median(&mut registering),
         median(&mut first),
         median(&mut again),
+    ));
+    // The machine's floor for the target row, in the same run: the rows the app wrote (its
+    // records and person rows) copied into an empty copy of the schema, one prepared INSERT
+    // per row in one transaction, with the app's settings — no reading, no metrics, no
+    // comparing. SQLite's own cost of those writes, to read the app's figure against.
+    let mut floor: Vec<f64> = (0..3)
+        .map(|round| {
+            sqlite_floor(
+                &dir.join("cache-2.sqlite3"),
+                &dir.join(format!("floor-{round}.sqlite3")),
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "| Floor: the same {records} records and {people} person rows inserted into an empty copy of the schema, one prepared statement per row, one transaction, nothing else | **{:.3} s** |\n",
+        median(&mut floor)
     ));
     let query =
         |search: &str, filter: Option<&str>, sort: &str, descending: bool, offset| PageQuery {

@@ -483,6 +483,112 @@ mod tests {
         );
     }
 
+    /// A session's first report changes most of its people: they are written afresh rather
+    /// than updated in place, and the copy reads exactly as one written in a single sync.
+    #[test]
+    fn a_first_report_rewrites_its_people_and_reads_as_one_sync_would_write_it() {
+        use crate::attendance::{Interval, Rules};
+        use crate::sync::attendance::{AttendancePlan, RecordRow, RegistrationRow, ReportRow};
+        let start = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let minutes = |m| start + chrono::Duration::minutes(m);
+        let registrations = ["ada", "bob", "cy", "dee"]
+            .map(|who| RegistrationRow {
+                id: format!("reg-{who}"),
+                email: Some(format!("{who}@example.com")),
+                first_name: who.to_uppercase(),
+                last_name: "Example".into(),
+                status: "registered".into(),
+                registered_at: None,
+                canceled_at: None,
+                user_id: None,
+                answers: Default::default(),
+            })
+            .to_vec();
+        // Ada, Bob and Cy come (Bob for 20 minutes), Dee does not, Eve comes unregistered.
+        let records = [("ada", 60), ("bob", 20), ("cy", 55), ("eve", 60)]
+            .map(|(who, stay)| RecordRow {
+                id: format!("rec-{who}"),
+                email: Some(format!("{who}@example.com")),
+                name: Some(who.into()),
+                identity_id: None,
+                registration_id: (who != "eve").then(|| format!("reg-{who}")),
+                role: Some("Attendee".into()),
+                total_seconds: Some(stay * 60),
+                intervals: vec![Interval {
+                    join: start,
+                    leave: minutes(stay),
+                }],
+            })
+            .to_vec();
+        let whole = AttendancePlan {
+            webinar_id: "w1".into(),
+            scheduled_start: Some(start),
+            scheduled_end: Some(minutes(60)),
+            registrations: Some(registrations),
+            registrations_source: Some("v1.0"),
+            questions: vec![],
+            new_reports: vec![ReportRow {
+                id: "rep-1".into(),
+                session_id: "s1".into(),
+                meeting_start: Some(start),
+                meeting_end: Some(minutes(60)),
+                total_participants: Some(4),
+                records,
+            }],
+            warnings: vec![],
+            links: Default::default(),
+        };
+        let now = minutes(24 * 60);
+        let rules = Rules::default();
+
+        let in_two = Store::open_in_memory().unwrap();
+        let before = AttendancePlan {
+            new_reports: vec![],
+            ..whole.clone()
+        };
+        assert_eq!(
+            in_two.apply_attendance(&before, rules, now).unwrap().people,
+            4
+        );
+        let report = AttendancePlan {
+            registrations: None,
+            ..whole.clone()
+        };
+        let rewritten = in_two.apply_attendance(&report, rules, now).unwrap();
+        assert_eq!(
+            (rewritten.registrations, rewritten.people),
+            (0, 4),
+            "Ada, Bob and Cy changed, Eve is new, Dee is as she was"
+        );
+
+        let in_one = Store::open_in_memory().unwrap();
+        in_one.apply_attendance(&whole, rules, now).unwrap();
+        let everyone = PageQuery {
+            limit: 10,
+            ..PageQuery::default()
+        };
+        let people = |s: &Store| s.attendance_page("w1", &everyone).unwrap();
+        assert_eq!(people(&in_two), people(&in_one));
+        let outcomes: Vec<_> = people(&in_two)
+            .rows
+            .iter()
+            .map(|r| (r.name.clone(), r.outcome.clone()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("ADA Example", "attended"),
+                ("BOB Example", "partial"),
+                ("CY Example", "attended"),
+                ("DEE Example", "noShow"),
+                ("eve", "attended"),
+            ]
+            .map(|(n, o)| (n.to_string(), o.to_string()))
+        );
+    }
+
     #[test]
     fn failed_sync_keeps_last_success() {
         let store = Store::open_in_memory().unwrap();

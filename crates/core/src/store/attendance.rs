@@ -1052,7 +1052,18 @@ fn write_metrics(
              (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          WHERE rowid = ?19"
     ))?;
-    let mut rewritten = 0;
+    let changed = rows
+        .iter()
+        .filter(|r| kept.get(&r.key).is_none_or(|&(_, d)| d != r.digest))
+        .count();
+    let gone = kept.len() - rows.iter().filter(|r| kept.contains_key(&r.key)).count();
+    // Updating a row in place moves its index entries as a delete and an insert would, so
+    // when most rows change (a session's first report) they are deleted and written afresh
+    // in name order instead, which the indexes take at their ends.
+    if !kept.is_empty() && changed * 2 > rows.len() {
+        tx.execute("DELETE FROM person_sessions WHERE w = ?1", [n])?;
+        kept.clear();
+    }
     for row in &rows {
         let p = &m.people[row.at];
         let existing = kept.remove(&row.key);
@@ -1087,9 +1098,8 @@ fn write_metrics(
             }
             None => insert.execute(values)?,
         };
-        rewritten += 1;
     }
-    rewritten += delete_rows(tx, "person_sessions", kept)?;
+    delete_rows(tx, "person_sessions", kept)?;
     let presence: Vec<(String, usize)> = m
         .presence
         .iter()
@@ -1133,5 +1143,5 @@ fn write_metrics(
             now.to_rfc3339(),
         ],
     )?;
-    Ok(rewritten)
+    Ok(changed + gone)
 }
