@@ -75,7 +75,12 @@ pub struct SyncState {
 
 #[derive(Debug)]
 pub struct Store {
+    /// Every write, and reads that belong to one.
     conn: Mutex<Connection>,
+    /// What the pages read, on its own connection: WAL lets it read the last committed copy
+    /// while a sync holds the writer for seconds, so a table never waits for a sync. `None`
+    /// for an in-memory store (one connection is the whole database).
+    reader: Option<Mutex<Connection>>,
     path: PathBuf,
 }
 
@@ -87,11 +92,20 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::prepare(conn, path.to_path_buf())
+        let open = || {
+            Connection::open(path).map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let mut store = Self::prepare(open()?, path.to_path_buf())?;
+        // Opened after the migrations, so it sees the schema they made.
+        let reader = open()?;
+        reader.pragma_update(None, "query_only", "ON")?;
+        reader.pragma_update(None, "cache_size", -16384)?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        store.reader = Some(Mutex::new(reader));
+        Ok(store)
     }
 
     pub fn open_in_memory() -> Result<Self, StoreError> {
@@ -121,6 +135,7 @@ impl Store {
             })?;
         Ok(Self {
             conn: Mutex::new(conn),
+            reader: None,
             path,
         })
     }
@@ -140,6 +155,14 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection for reads outside a write: each statement sees the last commit.
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(reader) => reader.lock().unwrap_or_else(|p| p.into_inner()),
+            None => self.conn(),
+        }
     }
 
     /// Ids of webinars currently listed, for planning the next listing sync.
@@ -214,7 +237,7 @@ impl Store {
     }
 
     pub fn sync_state(&self, scope: &str) -> Result<Option<SyncState>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         conn.query_row(
             "SELECT last_success_at, last_attempt_at, last_error FROM sync_state WHERE scope = ?1",
             [scope],
@@ -239,7 +262,7 @@ impl Store {
 
     /// Every webinar in the cache, soonest first.
     pub fn webinars(&self) -> Result<Vec<Webinar>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT id, title, description, start_utc, end_utc, time_zone, status, audience, role,
                     organizer_name, co_organizers, listed, last_synced_at
@@ -587,6 +610,51 @@ mod tests {
             ]
             .map(|(n, o)| (n.to_string(), o.to_string()))
         );
+    }
+
+    /// A page is read while a sync holds the writer (mid-transaction): it gets the last
+    /// committed copy at once instead of waiting for the sync.
+    #[test]
+    fn pages_are_read_while_a_sync_holds_the_writer() {
+        let dir = std::env::temp_dir().join(format!("wd-store-{}", uuid::Uuid::new_v4()));
+        let store = std::sync::Arc::new(Store::open(&dir.join("cache.sqlite3")).unwrap());
+        let t1 = DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        store.apply_listing(&ListingPlan::default(), t1).unwrap();
+
+        let mut writer = store.conn();
+        let tx = writer.transaction().unwrap();
+        record_attempt(
+            &tx,
+            "webinars",
+            t1 + chrono::Duration::hours(1),
+            Some("busy"),
+        )
+        .unwrap();
+        let (sent, got) = std::sync::mpsc::channel();
+        let reading = store.clone();
+        std::thread::spawn(move || {
+            let _ = sent.send(reading.sync_state("webinars").unwrap());
+        });
+        let seen = got
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the read waited for the writer");
+        assert_eq!(
+            seen.map(|s| (s.last_attempt_at, s.last_error)),
+            Some((t1, None)),
+            "the last committed copy, not the write in progress"
+        );
+        tx.commit().unwrap();
+        drop(writer);
+        let after = store.sync_state("webinars").unwrap().unwrap();
+        assert_eq!(
+            after.last_error.as_deref(),
+            Some("busy"),
+            "commits are seen next"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub struct SessionStats {
 impl Store {
     /// Ids of the report versions already kept for a webinar.
     pub fn known_report_ids(&self, webinar_id: &str) -> Result<HashSet<String>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT id FROM attendance_reports WHERE webinar_id = ?1")?;
         stmt.query_map([webinar_id], |r| r.get::<_, String>(0))?
             .map(|r| r.map_err(StoreError::from))
@@ -101,7 +101,7 @@ impl Store {
 
     /// A webinar's join and registration links as last seen (empty when never synced).
     pub fn webinar_links(&self, webinar_id: &str) -> Result<WebinarLinks, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let found = conn
             .query_row(
                 "SELECT join_url, registration_url FROM webinar_links WHERE webinar_id = ?1",
@@ -200,7 +200,7 @@ impl Store {
 
     /// The organizer's outcome rules (the defaults until changed).
     pub fn attendance_rules(&self) -> Result<Rules, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         Ok(conn
             .query_row(
                 "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
@@ -262,7 +262,7 @@ impl Store {
 
     /// The numbers of a session as last computed.
     pub fn session_stats(&self, webinar_id: &str) -> Result<Option<SessionStats>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         conn.query_row(
             "SELECT scheduled_start, scheduled_end, registered, attended, partial, no_shows,
                     unregistered, average_seconds, peak_concurrent, presence, report_count,
@@ -321,7 +321,7 @@ impl Store {
         &self,
         webinar_id: &str,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT id, display_name FROM registration_questions WHERE webinar_id = ?1
              ORDER BY position",
@@ -341,7 +341,7 @@ impl Store {
         batch: usize,
         mut take: impl FnMut(Vec<AttendanceRow>) -> bool,
     ) -> Result<(), StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let Some(n) = known_number(&conn, webinar_id)? else {
             return Ok(());
         };
@@ -382,7 +382,7 @@ impl Store {
             _ => "p.name_lower",
         };
         let dir = if q.descending { "DESC" } else { "ASC" };
-        let conn = self.conn();
+        let conn = self.read();
         let Some(n) = known_number(&conn, webinar_id)? else {
             return Ok(Page {
                 rows: Vec::new(),
@@ -445,7 +445,7 @@ impl Store {
             _ => "name_lower",
         };
         let dir = if q.descending { "DESC" } else { "ASC" };
-        let conn = self.conn();
+        let conn = self.read();
         let Some(n) = known_number(&conn, webinar_id)? else {
             return Ok(Page {
                 rows: Vec::new(),
@@ -485,7 +485,7 @@ impl Store {
         &self,
         webinar_ids: &[String],
     ) -> Result<Vec<Vec<PersonSession>>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT p.person_key, p.registration_id, p.email, p.name, p.registered,
                     p.seconds_present, p.pct, p.first_join, p.last_leave, p.rejoins,

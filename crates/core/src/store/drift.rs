@@ -76,7 +76,7 @@ impl Store {
 
     /// The last checks of these webinars (those never checked are left out).
     pub fn drift_checks(&self, webinar_ids: &[String]) -> Result<Vec<DriftCheck>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT finding, checked_at, failed_at, failure, request_id FROM drift_checks
              WHERE webinar_id = ?1",

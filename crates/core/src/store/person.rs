@@ -54,7 +54,7 @@ pub struct PersonInWebinar {
 impl Store {
     /// Everything the local copy holds about one person.
     pub fn person_history(&self, who: &PersonRef) -> Result<PersonHistory, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut by_webinar: BTreeMap<String, PersonInWebinar> = BTreeMap::new();
         let (registrations, people, args): (String, String, Vec<rusqlite::types::Value>) = match who
         {
@@ -203,7 +203,7 @@ impl Store {
     /// Each person's merged presence in a session (name, e-mail, intervals), by name: the
     /// interval export.
     pub fn presence(&self, webinar_id: &str) -> Result<Vec<crate::export::Presence>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let Some(n) = known_number(&conn, webinar_id)? else {
             return Ok(Vec::new());
         };
@@ -236,7 +236,7 @@ impl Store {
     /// latest end over every report version, and each attendee's role (by lower-case e-mail,
     /// else by name), for the Teams-layout export.
     pub fn meeting_facts(&self, webinar_id: &str) -> Result<MeetingFacts, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let (start, end): (Option<String>, Option<String>) = conn.query_row(
             "SELECT MIN(meeting_start), MAX(meeting_end) FROM attendance_reports WHERE webinar_id = ?1",
             [webinar_id],

@@ -142,7 +142,7 @@ impl Store {
 
     /// What we last wrote to or read from Teams for each session of a series.
     pub fn session_teams(&self, series_id: &str) -> Result<Vec<WrittenSession>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT n, webinar_id, written, written_at FROM session_teams
              WHERE series_id = ?1 ORDER BY n",
@@ -327,7 +327,7 @@ fn write_series(
 impl Store {
     /// A series and where it stands.
     pub fn series(&self, id: &str) -> Result<Option<(SeriesPlan, SeriesState)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let row = conn
             .query_row(
                 "SELECT title, description_html, audience, co_organizers, time_zone,
@@ -449,7 +449,7 @@ impl Store {
 
     /// Series ids with their state, newest first.
     pub fn series_states(&self) -> Result<Vec<(String, SeriesState)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT id, state FROM series ORDER BY created_at DESC, id")?;
         stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
             .map(|row| {
@@ -501,7 +501,7 @@ impl Store {
         condition: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<JournalEntry>, StoreError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT seq, operation_id, series_id, n, action, target, phase, at, actor,
                     client_request_id, request_id, status, error_class, message
