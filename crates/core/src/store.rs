@@ -3,7 +3,9 @@
 //!
 //! Invariants: WAL mode and foreign keys on; migrations are append-only and applied at open in
 //! one transaction (`rusqlite_migration`); every sync writes in one transaction, so a crash
-//! leaves the previous data or the new data, never a mix; nothing secret is stored here.
+//! leaves the previous data or the new data, never a mix; writes go through one connection and
+//! reads outside a write through a second, query-only one, which sees the last commit; nothing
+//! secret is stored here.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

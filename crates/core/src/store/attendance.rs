@@ -2,7 +2,8 @@
 //!
 //! Invariants: a sync's data, the recomputed metrics and the sync state are written in one
 //! transaction — a crash leaves the previous copy or the new one, never a mix; report versions,
-//! records and intervals are only ever added; pages are sorted and filtered in SQL (indexed
+//! records and intervals are only ever added; a registration or person row is written only
+//! when its content (its digest) changed; pages are sorted and filtered in SQL (indexed
 //! columns), so a page of 100 out of 100,000 rows costs the page, not the table.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
