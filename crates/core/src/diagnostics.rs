@@ -148,14 +148,11 @@ pub struct Failure {
 }
 
 /// The companion's `GET /health` answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
     pub status: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default)]
     pub tenant_id: String,
-    #[serde(default)]
     pub client_id: String,
 }
 
@@ -227,6 +224,10 @@ pub const OPTIONAL_SCOPES: &[(&str, &str)] = &[("User.Read", "the Teams Premium 
 
 /// Clocks further apart than this make sessions look started or ended at the wrong time.
 pub const CLOCK_TOLERANCE_SECS: i64 = 120;
+
+/// The remedy for a failure that names no cause of its own.
+const TRY_AGAIN: &str =
+    "Try again in a minute; if it keeps failing, give your IT department this report.";
 
 impl Report {
     pub fn from_observed(o: &Observed) -> Report {
@@ -570,8 +571,7 @@ fn webinar_list(
                     "Your account needs a Teams licence that allows webinars, and the companion \
                      the VirtualEvent.ReadWrite permission; give your IT department this report."
                 } else {
-                    "Try again in a minute; if it keeps failing, give your IT department this \
-                     report."
+                    TRY_AGAIN
                 },
             )
             .ids(f),
@@ -603,7 +603,7 @@ fn registrations(found: Option<&Result<Endpoint, Failure>>) -> Check {
         Some(Err(f)) => Check::fail(
             id,
             format!("Registrations could not be read: {}", f.message),
-            "Try again in a minute; if it keeps failing, give your IT department this report.",
+            TRY_AGAIN,
         )
         .ids(f),
     }
@@ -633,7 +633,7 @@ fn attendance(found: Option<&Result<usize, Failure>>) -> Check {
         Some(Err(f)) => Check::fail(
             id,
             format!("Attendance reports could not be read: {}", f.message),
-            "Try again in a minute; if it keeps failing, give your IT department this report.",
+            TRY_AGAIN,
         )
         .ids(f),
     }

@@ -155,10 +155,28 @@ async fn health(http: &reqwest::Client, tenant: &TenantConfig) -> Result<Health,
             ..Failure::default()
         });
     }
-    response.json::<Health>().await.map_err(|e| Failure {
+    let body: HealthBody = response.json().await.map_err(|e| Failure {
         message: format!("its answer is not a health report ({e})"),
         ..Failure::default()
+    })?;
+    Ok(Health {
+        status: body.status,
+        version: body.version,
+        tenant_id: body.tenant_id,
+        client_id: body.client_id,
     })
+}
+
+/// The companion's `/health` body as sent (the wire shape stays at this edge).
+#[derive(serde::Deserialize)]
+struct HealthBody {
+    status: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    tenant_id: String,
+    #[serde(default)]
+    client_id: String,
 }
 
 /// The time on Entra ID's clock: the `Date` header of the tenant's OpenID metadata document,
