@@ -7,6 +7,31 @@ use webinar_desk_tests::desktop::{
     text_of, wait_for, wait_for_content, wait_for_text, wait_for_webinars, wait_gone,
 };
 
+/// Chooses an item of the page's Export menu, waits for the saved message `saved` accepts,
+/// and returns that message with the file saved (the first with extension `ext`).
+async fn export(
+    app: &fantoccini::Client,
+    desktop: &Desktop,
+    item: &str,
+    ext: &str,
+    saved: impl Fn(&str) -> bool,
+) -> (String, std::path::PathBuf) {
+    wait_for(app, ".export-button").await.click().await.unwrap();
+    wait_for(app, &format!("[data-export='{item}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let message = wait_for_text(app, "#export-saved", saved).await;
+    let file = std::fs::read_dir(desktop.exports())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("no .{ext} export was saved"));
+    (message, file)
+}
+
 /// Sign in to the organization's (simulated) tenant through the real flow, see the webinars,
 /// quit; relaunch and be signed in silently from the real keychain; stop the tenant, relaunch
 /// and browse the cached list marked offline.
@@ -387,23 +412,10 @@ async fn attendance_of_a_past_series_online_then_offline() {
         Some("true")
     );
     // Export the series' attendance (offline) and read the file back.
-    wait_for(&app, ".export-button")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(&app, "[data-export='attendance']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let saved = wait_for_text(&app, "#export-saved", |t| t.starts_with("Saved")).await;
-    let file = std::fs::read_dir(desktop.exports())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "csv"))
-        .expect("the export was saved");
+    let (saved, file) = export(&app, &desktop, "attendance", "csv", |t| {
+        t.starts_with("Saved")
+    })
+    .await;
     assert!(
         file.file_name()
             .unwrap()
@@ -427,23 +439,7 @@ async fn attendance_of_a_past_series_online_then_offline() {
         "rows name their series and session"
     );
     // And the series as a calendar file, with the join links the earlier sync kept.
-    wait_for(&app, ".export-button")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(&app, "[data-export='calendar']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let saved = wait_for_text(&app, "#export-saved", |t| t.contains("events")).await;
-    let ics = std::fs::read_dir(desktop.exports())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "ics"))
-        .expect("the calendar was saved");
+    let (saved, ics) = export(&app, &desktop, "calendar", "ics", |t| t.contains("events")).await;
     let ics = std::fs::read_to_string(ics).unwrap().replace("\r\n ", "");
     let events = ics.matches("BEGIN:VEVENT").count();
     assert!(
