@@ -93,11 +93,7 @@ pub struct SessionStats {
 impl Store {
     /// Ids of the report versions already kept for a webinar.
     pub fn known_report_ids(&self, webinar_id: &str) -> Result<HashSet<String>, StoreError> {
-        let conn = self.read();
-        let mut stmt = conn.prepare("SELECT id FROM attendance_reports WHERE webinar_id = ?1")?;
-        stmt.query_map([webinar_id], |r| r.get::<_, String>(0))?
-            .map(|r| r.map_err(StoreError::from))
-            .collect()
+        report_ids(&self.read(), webinar_id)
     }
 
     /// A webinar's join and registration links as last seen (empty when never synced).
@@ -770,8 +766,11 @@ pub struct Rewritten {
 }
 
 /// Ids of the report versions kept for a webinar.
-fn report_ids(tx: &Transaction<'_>, webinar_id: &str) -> Result<HashSet<String>, StoreError> {
-    let mut stmt = tx.prepare("SELECT id FROM attendance_reports WHERE webinar_id = ?1")?;
+fn report_ids(
+    conn: &rusqlite::Connection,
+    webinar_id: &str,
+) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id FROM attendance_reports WHERE webinar_id = ?1")?;
     let ids = stmt.query_map([webinar_id], |r| r.get::<_, String>(0))?;
     Ok(ids.collect::<Result<_, _>>()?)
 }
