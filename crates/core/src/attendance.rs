@@ -181,6 +181,26 @@ fn lower(s: &Option<String>) -> Option<String> {
         .filter(|e| !e.is_empty())
 }
 
+/// The numbers of a session no attendance report has been seen for (not held yet, or Teams
+/// has not published its report): its registrations are counted, and nobody has an outcome —
+/// a registrant becomes a no-show only when a report shows they never came.
+pub fn before_any_report(registrants: &[Registrant]) -> SessionMetrics {
+    SessionMetrics {
+        people: Vec::new(),
+        registered: registrants
+            .iter()
+            .filter(|r| r.status != "canceled")
+            .count(),
+        attended: 0,
+        partial: 0,
+        no_shows: 0,
+        unregistered: 0,
+        average_seconds: 0,
+        peak_concurrent: 0,
+        presence: Vec::new(),
+    }
+}
+
 /// Every person's presence in a session, and the session's numbers. `records` holds every
 /// report version of the session (each version once).
 pub fn session_metrics(
@@ -209,18 +229,38 @@ pub fn session_metrics(
         registration_id: Option<String>,
         intervals: Vec<Interval>,
     }
-    let mut people: BTreeMap<PersonKey, Gathered> = BTreeMap::new();
+    // Gathered in the order first seen (records by join time, then registrations), which
+    // the same data always gives.
+    let mut people: Vec<(PersonKey, Gathered)> = Vec::with_capacity(active.len());
+    let mut at: HashMap<PersonKey, usize> = HashMap::with_capacity(active.len());
+    fn gather<'a>(
+        people: &'a mut Vec<(PersonKey, Gathered)>,
+        at: &mut HashMap<PersonKey, usize>,
+        key: PersonKey,
+        new: impl FnOnce() -> Gathered,
+    ) -> &'a mut Gathered {
+        let i = match at.get(&key) {
+            Some(&i) => i,
+            None => {
+                at.insert(key.clone(), people.len());
+                people.push((key, new()));
+                people.len() - 1
+            }
+        };
+        &mut people[i].1
+    }
     // A person's first record (by when they joined) names them, whatever order the report
     // versions were read in.
     let mut ordered: Vec<&Record> = records.iter().collect();
     ordered.sort_by_cached_key(|r| (r.intervals.iter().map(|i| i.join).min(), &r.report_id));
     for r in ordered {
+        let email = lower(&r.email);
         let matched = r
             .registration_id
             .as_ref()
             .and_then(|id| by_id.get(id.as_str()).copied())
-            .or_else(|| lower(&r.email).and_then(|e| by_email.get(&e).copied()));
-        let key = match (matched, lower(&r.email)) {
+            .or_else(|| email.as_ref().and_then(|e| by_email.get(e).copied()));
+        let key = match (matched, email) {
             (Some(reg), _) => PersonKey::Registration(reg.registration_id.clone()),
             (None, Some(e)) => PersonKey::Email(e),
             // Teams gives phone callers an empty identity id: that names nobody.
@@ -233,26 +273,30 @@ pub fn session_metrics(
                     .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
             ),
         };
-        let g = people.entry(key).or_insert_with(|| Gathered {
+        let g = gather(&mut people, &mut at, key, || Gathered {
             email: None,
             name: None,
             registration_id: matched.map(|m| m.registration_id.clone()),
             intervals: Vec::new(),
         });
-        g.email = g.email.take().or_else(|| r.email.clone());
-        g.name = g.name.take().or_else(|| r.name.clone());
+        if g.email.is_none() {
+            g.email = r.email.clone();
+        }
+        if g.name.is_none() {
+            g.name = r.name.clone();
+        }
         g.intervals.extend(r.intervals.iter().copied());
     }
     for reg in &active {
-        people
-            .entry(PersonKey::Registration(reg.registration_id.clone()))
-            .or_insert_with(|| Gathered {
-                email: reg.email.clone(),
-                name: Some(reg.name.clone()),
-                registration_id: Some(reg.registration_id.clone()),
-                intervals: Vec::new(),
-            });
+        let key = PersonKey::Registration(reg.registration_id.clone());
+        gather(&mut people, &mut at, key, || Gathered {
+            email: reg.email.clone(),
+            name: Some(reg.name.clone()),
+            registration_id: Some(reg.registration_id.clone()),
+            intervals: Vec::new(),
+        });
     }
+    drop(at);
     let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
     let rows: Vec<PersonSession> = people
         .into_iter()
@@ -559,6 +603,31 @@ mod tests {
         assert_eq!(cy.pct_of_scheduled, 58.3, "35 of 60 minutes inside");
         assert_eq!((cy.late_minutes, cy.early_leave_minutes), (0, 0));
         assert_eq!(cy.first_join, Some(t("09:40")));
+    }
+
+    /// Before a report there are registrations but no outcomes; once a report is seen — even
+    /// one nobody appears in — the registrants who did not come are no-shows.
+    #[test]
+    fn registrants_are_no_shows_only_once_a_report_is_seen() {
+        let mut canceled = reg("cy", "cy@x.com");
+        canceled.status = "canceled".into();
+        let regs = [reg("ada", "ada@x.com"), reg("bob", "bob@x.com"), canceled];
+        let before = before_any_report(&regs);
+        assert_eq!(
+            (before.registered, before.no_shows, before.people.len()),
+            (2, 0, 0),
+            "{before:?}"
+        );
+        let empty_report = metrics(&regs, &[]);
+        assert_eq!(
+            (
+                empty_report.registered,
+                empty_report.no_shows,
+                empty_report.people.len()
+            ),
+            (2, 2, 2),
+            "{empty_report:?}"
+        );
     }
 
     #[test]
