@@ -466,7 +466,7 @@ fn large_webinar(people: usize) -> webinar_desk_core::sync::attendance::Attendan
     }
 }
 
-/// Copies the records and person rows of the database at `from` into a new database at `to`
+/// Copies the reports (with their records) and person rows of the database at `from` into a new database at `to`
 /// (the app's schema and settings), timing only the inserts and their commit.
 fn sqlite_floor(from: &std::path::Path, to: &std::path::Path) -> f64 {
     use rusqlite::Connection;
@@ -483,7 +483,6 @@ fn sqlite_floor(from: &std::path::Path, to: &std::path::Path) -> f64 {
     };
     let webinars = rows("SELECT * FROM attendance_webinars");
     let reports = rows("SELECT * FROM attendance_reports");
-    let records = rows("SELECT * FROM attendance_records");
     let people = rows("SELECT * FROM person_sessions ORDER BY rowid");
     let mut dst = Connection::open(to).unwrap();
     for (pragma, value) in [
@@ -505,11 +504,10 @@ fn sqlite_floor(from: &std::path::Path, to: &std::path::Path) -> f64 {
     };
     let tx = dst.transaction().unwrap();
     insert(&tx, "attendance_webinars", &webinars);
-    insert(&tx, "attendance_reports", &reports);
     tx.commit().unwrap();
     let t = Instant::now();
     let tx = dst.transaction().unwrap();
-    insert(&tx, "attendance_records", &records);
+    insert(&tx, "attendance_reports", &reports);
     insert(&tx, "person_sessions", &people);
     tx.commit().unwrap();
     t.elapsed().as_secs_f64()

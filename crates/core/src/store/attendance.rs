@@ -1,8 +1,9 @@
 //! Registrations and attendance in the local database, and the metrics derived from them.
 //!
 //! Invariants: a sync's data, the recomputed metrics and the sync state are written in one
-//! transaction — a crash leaves the previous copy or the new one, never a mix; report versions,
-//! records and intervals are only ever added; a registration or person row is written only
+//! transaction — a crash leaves the previous copy or the new one, never a mix; report versions
+//! and their records (kept with the report, as JSON) are only ever added; a session has person
+//! rows only once a report of it is kept; a registration or person row is written only
 //! when its content (its digest) changed; pages are sorted and filtered in SQL (indexed
 //! columns), so a page of 100 out of 100,000 rows costs the page, not the table.
 
@@ -14,7 +15,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
-    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics, session_metrics,
+    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
+    before_any_report, session_metrics,
 };
 use crate::sync::attendance::{AttendancePlan, ReportRow, WebinarLinks};
 
@@ -149,7 +151,8 @@ impl Store {
                 .collect(),
             None => stored_registrants(&tx, n)?,
         };
-        let mut records = stored_records(&tx, n)?;
+        let stored = stored_reports(&tx, w)?;
+        let mut records = Vec::new();
         for rep in &fresh {
             records.extend(rep.records.iter().map(|r| Record {
                 report_id: rep.id.clone(),
@@ -166,7 +169,9 @@ impl Store {
         let inputs = Inputs {
             start: plan.scheduled_start,
             end: plan.scheduled_end,
+            reports: kept.len() + fresh.len(),
             registrants,
+            stored,
             records,
         };
         let (written, computed) = std::thread::scope(|s| {
@@ -175,7 +180,7 @@ impl Store {
             (written, computed.join())
         });
         let registrations = written?;
-        let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         let people = write_metrics(
             &tx,
             w,
@@ -240,14 +245,16 @@ impl Store {
             let inputs = Inputs {
                 start: start.as_deref().map(parse_time).transpose()?,
                 end: end.as_deref().map(parse_time).transpose()?,
+                reports: report_count,
                 registrants: stored_registrants(&tx, *n)?,
-                records: stored_records(&tx, *n)?,
+                stored: stored_reports(&tx, w)?,
+                records: Vec::new(),
             };
             write_metrics(
                 &tx,
                 w,
                 *n,
-                inputs.compute(rules, now),
+                inputs.compute(rules, now)?,
                 report_count,
                 None,
                 now,
@@ -698,20 +705,6 @@ fn kept_precision(i: &Interval) -> Interval {
     }
 }
 
-fn unpack_intervals(text: &str) -> Result<Vec<Interval>, StoreError> {
-    let pairs: Vec<(i64, i64)> = serde_json::from_str(text)
-        .map_err(|_| StoreError::Corrupt("attendance intervals".into()))?;
-    pairs
-        .into_iter()
-        .map(|(j, l)| {
-            Ok(Interval {
-                join: millis(j)?,
-                leave: millis(l)?,
-            })
-        })
-        .collect()
-}
-
 fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
 }
@@ -733,26 +726,92 @@ fn stored_registrants(tx: &Transaction<'_>, n: i64) -> Result<Vec<Registrant>, S
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Every kept record of the webinar.
-fn stored_records(tx: &Transaction<'_>, n: i64) -> Result<Vec<Record>, StoreError> {
-    let mut stmt = tx.prepare(
-        "SELECT report_id, email, name, identity_id, registration_id, role, intervals
-         FROM attendance_records WHERE w = ?1",
-    )?;
-    let mut rows = stmt.query([n])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(Record {
-            report_id: r.get(0)?,
-            email: r.get(1)?,
-            name: r.get(2)?,
-            identity_id: r.get(3)?,
-            registration_id: r.get(4)?,
-            role: r.get(5)?,
-            intervals: unpack_intervals(text(r, 6)?)?,
-        });
-    }
-    Ok(out)
+/// Every kept report version of the webinar: its id and its records as stored (JSON, parsed
+/// by [`unpack_records`] where the metrics are computed).
+fn stored_reports(
+    tx: &Transaction<'_>,
+    webinar_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt =
+        tx.prepare("SELECT id, records FROM attendance_reports WHERE webinar_id = ?1")?;
+    let rows = stmt.query_map([webinar_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A stored record: `[id, email, name, identityId, registrationId, role, totalSeconds,
+/// [[join, leave], …]]`, times in Unix milliseconds (see migration 11).
+type StoredRecord<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Vec<(i64, i64)>,
+);
+
+/// A report's records as stored: JSON, one array per record (see [`StoredRecord`]).
+fn pack_records(records: &[crate::sync::attendance::RecordRow]) -> String {
+    let rows: Vec<StoredRecord<'_>> = records
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.email.as_deref(),
+                r.name.as_deref(),
+                r.identity_id.as_deref(),
+                r.registration_id.as_deref(),
+                r.role.as_deref(),
+                r.total_seconds,
+                r.intervals
+                    .iter()
+                    .map(|i| (i.join.timestamp_millis(), i.leave.timestamp_millis()))
+                    .collect(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("plain data serializes")
+}
+
+/// The records of one stored report version.
+pub(super) fn unpack_records(report_id: &str, json: &str) -> Result<Vec<Record>, StoreError> {
+    // Borrowed strings fail on escapes (a name with a quote), so texts are owned here.
+    type Owned = (
+        serde::de::IgnoredAny,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        serde::de::IgnoredAny,
+        Vec<(i64, i64)>,
+    );
+    let rows: Vec<Owned> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("records of report {report_id}: {e}")))?;
+    rows.into_iter()
+        .map(
+            |(_, email, name, identity_id, registration_id, role, _, spans)| {
+                Ok(Record {
+                    report_id: report_id.to_string(),
+                    email,
+                    name,
+                    identity_id,
+                    registration_id,
+                    role,
+                    intervals: spans
+                        .into_iter()
+                        .map(|(j, l)| {
+                            Ok(Interval {
+                                join: millis(j)?,
+                                leave: millis(l)?,
+                            })
+                        })
+                        .collect::<Result<_, StoreError>>()?,
+                })
+            },
+        )
+        .collect()
 }
 
 /// How many rows a sync rewrote: rows whose content is unchanged are left alone, so a re-sync
@@ -881,13 +940,8 @@ fn write_sync(
     }
     let mut report = tx.prepare(
         "INSERT INTO attendance_reports (webinar_id, id, session_id, meeting_start, meeting_end,
-             total_participants, first_seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    let mut record = tx.prepare(
-        "INSERT INTO attendance_records (w, report_id, id, email, name, identity_id,
-             registration_id, role, total_seconds, intervals)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             total_participants, first_seen_at, records)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for rep in fresh {
         report.execute(params![
@@ -898,21 +952,8 @@ fn write_sync(
             rep.meeting_end.map(|t| t.to_rfc3339()),
             rep.total_participants,
             at,
+            pack_records(&rep.records),
         ])?;
-        for rec in &rep.records {
-            record.execute(params![
-                n,
-                rep.id,
-                rec.id,
-                rec.email,
-                rec.name,
-                rec.identity_id,
-                rec.registration_id,
-                rec.role,
-                rec.total_seconds,
-                pack_intervals(&rec.intervals),
-            ])?;
-        }
     }
     Ok(rewritten)
 }
@@ -949,7 +990,12 @@ fn delete_rows(
 struct Inputs {
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
+    /// Report versions kept (with this sync's): none means nobody has an outcome yet.
+    reports: usize,
     registrants: Vec<Registrant>,
+    /// Kept report versions, as stored: (id, records JSON), parsed by `compute`.
+    stored: Vec<(String, String)>,
+    /// This sync's new records.
     records: Vec<Record>,
 }
 
@@ -973,7 +1019,10 @@ struct PersonRow {
 
 impl Inputs {
     /// Pure: the metrics and the rows to write (runs beside the writer).
-    fn compute(self, rules: Rules, now: DateTime<Utc>) -> Computed {
+    fn compute(mut self, rules: Rules, now: DateTime<Utc>) -> Result<Computed, StoreError> {
+        for (id, json) in &self.stored {
+            self.records.extend(unpack_records(id, json)?);
+        }
         // Without a schedule (a webinar Teams no longer returns) the reports' span stands in.
         let (start, end) = match (self.start, self.end) {
             (Some(s), Some(e)) => (s, e),
@@ -984,7 +1033,11 @@ impl Inputs {
                 (s, e)
             }
         };
-        let metrics = session_metrics(start, end, &self.registrants, &self.records, rules);
+        let metrics = if self.reports == 0 {
+            before_any_report(&self.registrants)
+        } else {
+            session_metrics(start, end, &self.registrants, &self.records, rules)
+        };
         let mut rows: Vec<PersonRow> = metrics
             .people
             .iter()
@@ -1008,12 +1061,12 @@ impl Inputs {
             })
             .collect();
         rows.sort_unstable_by(|a, b| a.name_lower.cmp(&b.name_lower));
-        Computed {
+        Ok(Computed {
             start,
             end,
             metrics,
             rows,
-        }
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use rusqlite::OptionalExtension;
 
 use super::attendance::{
     ATTENDANCE_COLUMNS, REGISTRATION_COLUMNS, attendance_row, known_number, registration_row,
+    unpack_records,
 };
 use super::{AttendanceRow, RegistrationListRow, Store, StoreError, parse_time};
 
@@ -247,16 +248,18 @@ impl Store {
                 .map(|t| t.with_timezone(&Utc))
         };
         let mut roles = std::collections::HashMap::new();
-        if let Some(n) = known_number(&conn, webinar_id)? {
-            let mut stmt = conn.prepare(
-                "SELECT email, name, role FROM attendance_records WHERE w = ?1 AND role IS NOT NULL",
-            )?;
-            let mut rows = stmt.query([n])?;
-            while let Some(r) = rows.next()? {
-                let email: Option<String> = r.get(0)?;
-                let name: String = r.get::<_, Option<String>>(1)?.unwrap_or_default();
-                let key = email.map_or(name, |e| e.trim().to_lowercase());
-                roles.entry(key).or_insert(r.get::<_, String>(2)?);
+        let mut stmt =
+            conn.prepare("SELECT id, records FROM attendance_reports WHERE webinar_id = ?1")?;
+        let mut reports = stmt.query([webinar_id])?;
+        while let Some(r) = reports.next()? {
+            let (id, records): (String, String) = (r.get(0)?, r.get(1)?);
+            for record in unpack_records(&id, &records)? {
+                if let Some(role) = record.role {
+                    let key = record
+                        .email
+                        .map_or(record.name.unwrap_or_default(), |e| e.trim().to_lowercase());
+                    roles.entry(key).or_insert(role);
+                }
             }
         }
         Ok(MeetingFacts {
