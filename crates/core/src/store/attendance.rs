@@ -129,12 +129,13 @@ impl Store {
         let w = plan.webinar_id.as_str();
         let n = webinar_number(&tx, w)?;
         // A report already kept is never rewritten: its records are already here.
-        let kept = report_ids(&tx, w)?;
+        let stored = stored_reports(&tx, w)?;
+        let kept: HashSet<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
         let mut seen = HashSet::new();
         let fresh: Vec<&ReportRow> = plan
             .new_reports
             .iter()
-            .filter(|r| !kept.contains(&r.id) && seen.insert(r.id.as_str()))
+            .filter(|r| !kept.contains(r.id.as_str()) && seen.insert(r.id.as_str()))
             .collect();
         // Everything the metrics need is gathered before this sync's rows are written, so they
         // are computed on the other core meanwhile. What this sync brought is already in
@@ -151,7 +152,7 @@ impl Store {
                 .collect(),
             None => stored_registrants(&tx, n)?,
         };
-        let stored = stored_reports(&tx, w)?;
+        let reports = kept.len() + fresh.len();
         let mut records = Vec::new();
         for rep in &fresh {
             records.extend(rep.records.iter().map(|r| Record {
@@ -169,7 +170,7 @@ impl Store {
         let inputs = Inputs {
             start: plan.scheduled_start,
             end: plan.scheduled_end,
-            reports: kept.len() + fresh.len(),
+            reports,
             registrants,
             stored,
             records,
@@ -186,7 +187,7 @@ impl Store {
             w,
             n,
             computed,
-            kept.len() + fresh.len(),
+            reports,
             plan.registrations
                 .as_ref()
                 .map(|_| plan.registrations_source),
@@ -241,13 +242,14 @@ impl Store {
                 .collect::<Result<_, _>>()?
         };
         for (w, n, start, end) in &webinars {
-            let report_count = report_ids(&tx, w)?.len();
+            let stored = stored_reports(&tx, w)?;
+            let report_count = stored.len();
             let inputs = Inputs {
                 start: start.as_deref().map(parse_time).transpose()?,
                 end: end.as_deref().map(parse_time).transpose()?,
                 reports: report_count,
                 registrants: stored_registrants(&tx, *n)?,
-                stored: stored_reports(&tx, w)?,
+                stored,
                 records: Vec::new(),
             };
             write_metrics(
