@@ -208,6 +208,10 @@ enum WebinarsCommand {
     Sync,
 }
 
+// The app's allocator (see src-tauri/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -9,7 +9,11 @@
 //! percentage of the scheduled length counts only time inside the scheduled window, so joining
 //! early does not inflate it; a zero-length interval is a join of no duration.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Fx hashing: the keys are ids and addresses from one tenant, not an attacker's choice, and
+// SipHash was a tenth of a large session's recompute.
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -69,7 +73,9 @@ impl Default for Rules {
 }
 
 /// How a person's session went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Outcome {
     Attended,
     /// Present, but for less than the threshold.
@@ -232,7 +238,8 @@ pub fn session_metrics(
     // Gathered in the order first seen (records by join time, then registrations), which
     // the same data always gives.
     let mut people: Vec<(PersonKey, Gathered)> = Vec::with_capacity(active.len());
-    let mut at: HashMap<PersonKey, usize> = HashMap::with_capacity(active.len());
+    let mut at: HashMap<PersonKey, usize> =
+        HashMap::with_capacity_and_hasher(active.len(), Default::default());
     fn gather<'a>(
         people: &'a mut Vec<(PersonKey, Gathered)>,
         at: &mut HashMap<PersonKey, usize>,

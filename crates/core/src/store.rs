@@ -21,6 +21,7 @@ mod attendance;
 mod drift;
 mod person;
 mod series;
+mod sheet;
 
 pub use attendance::{
     AttendanceRow, Page, PageQuery, RegistrationListRow, Rewritten, SessionStats,
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0009_webinar_links.sql"),
     include_str!("store/0010_row_digests.sql"),
     include_str!("store/0011_records_with_their_report.sql"),
+    include_str!("store/0012_attendance_sheets.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +91,8 @@ pub struct Store {
     reader: Option<Mutex<Connection>>,
     /// `None` for an in-memory store (no WAL).
     checkpoints: Option<Checkpointer>,
+    /// The attendance sheets read or written last.
+    sheets: sheet::Sheets,
     path: PathBuf,
 }
 
@@ -229,10 +233,14 @@ impl Store {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
+        // Sheets dropped by a migration (or never written) are derived data: recomputed here,
+        // before anything reads them.
+        attendance::fill_missing_sheets(&mut conn, Utc::now())?;
         Ok(Self {
             conn: Mutex::new(conn),
             reader: None,
             checkpoints: None,
+            sheets: sheet::Sheets::default(),
             path,
         })
     }
@@ -505,13 +513,21 @@ mod tests {
             limit: 10,
             ..PageQuery::default()
         };
+        // The person rows were derived data: opening the copy computed the session's sheet
+        // from the kept records (migration 12), both stretches of them, to the millisecond.
         let people = store.attendance_page("w1", &everyone).unwrap();
         assert_eq!(people.total, 1, "{people:?}");
         let ada = &people.rows[0];
         assert_eq!(
-            (ada.name.as_str(), ada.outcome.as_str(), ada.seconds_present),
-            ("Ada Lovelace", "partial", 1800)
+            (
+                ada.name.as_str(),
+                ada.outcome.as_str(),
+                ada.seconds_present,
+                ada.rejoins
+            ),
+            ("Ada Lovelace", "partial", 1799, 1)
         );
+        assert_eq!(fill_missing(&store), 0, "computed once, at the first open");
         assert_eq!(ada.first_join, Some(t("2026-01-02T10:00:00Z")));
         assert_eq!(ada.last_leave, Some(t("2026-01-02T10:45:00Z")));
         assert_eq!(ada.answers.get("q1").map(String::as_str), Some("Yes"));
@@ -557,6 +573,10 @@ mod tests {
             .unwrap();
         let ada = &store.attendance_page("w1", &everyone).unwrap().rows[0];
         assert_eq!((ada.seconds_present, ada.rejoins), (1799, 1), "{ada:?}");
+    }
+
+    fn fill_missing(store: &Store) -> usize {
+        attendance::fill_missing_sheets(&mut store.conn(), Utc::now()).unwrap()
     }
 
     /// Teams gives times to 100 ns and the copy keeps milliseconds: the metrics of a sync are

@@ -2,17 +2,21 @@
 //!
 //! Invariants: a sync's data, the recomputed metrics and the sync state are written in one
 //! transaction — a crash leaves the previous copy or the new one, never a mix; report versions
-//! and their records (kept with the report, as JSON) are only ever added; a session has person
-//! rows only once a report of it is kept; a registration or person row is written only
-//! when its content (its digest) changed; pages are sorted and filtered in SQL (indexed
-//! columns), so a page of 100 out of 100,000 rows costs the page, not the table.
+//! and their records (kept with the report, as JSON) are only ever added; a session has people
+//! on its attendance sheet only once a report of it is kept; a registration row is written
+//! only when its content (its digest) changed, a sheet only when one of its people did;
+//! registration pages are sorted and filtered in SQL (indexed columns), attendance pages in
+//! memory from the session's sheet (see `sheet`), so a page of 100 out of 100,000 rows costs
+//! the page, not the table.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::sheet::{Loaded, Sheet, SheetPerson};
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
     Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
@@ -174,6 +178,7 @@ impl Store {
             registrants,
             stored,
             records,
+            old: self.sheets.get(&tx, n)?,
         };
         let (written, computed) = std::thread::scope(|s| {
             let computed = s.spawn(move || inputs.compute(rules, now));
@@ -182,11 +187,12 @@ impl Store {
         });
         let registrations = written?;
         let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let people = write_metrics(
+        let people = computed.changed;
+        let written = write_metrics(
             &tx,
             w,
             n,
-            computed,
+            &computed,
             reports,
             plan.registrations
                 .as_ref()
@@ -195,6 +201,11 @@ impl Store {
         )?;
         record_attempt(&tx, &format!("webinar:{w}"), now, None)?;
         tx.commit()?;
+        if let Some(generation) = written {
+            // The next page reads the sheet just written without decoding it again.
+            self.sheets
+                .put(n, Arc::new(Loaded::new(generation, computed.sheet)));
+        }
         Ok(Rewritten {
             registrations,
             people,
@@ -242,25 +253,8 @@ impl Store {
                 .collect::<Result<_, _>>()?
         };
         for (w, n, start, end) in &webinars {
-            let stored = stored_reports(&tx, w)?;
-            let report_count = stored.len();
-            let inputs = Inputs {
-                start: start.as_deref().map(parse_time).transpose()?,
-                end: end.as_deref().map(parse_time).transpose()?,
-                reports: report_count,
-                registrants: stored_registrants(&tx, *n)?,
-                stored,
-                records: Vec::new(),
-            };
-            write_metrics(
-                &tx,
-                w,
-                *n,
-                inputs.compute(rules, now)?,
-                report_count,
-                None,
-                now,
-            )?;
+            let old = self.sheets.get(&tx, *n)?;
+            recompute(&tx, w, *n, (start, end), old, rules, now)?;
         }
         tx.commit()?;
         Ok(webinars.len())
@@ -337,29 +331,39 @@ impl Store {
             .collect()
     }
 
-    /// One page of a session's attendance, sorted and filtered in SQL.
     /// Every person of a session, by name, handed to `take` in batches of `batch` rows: the
-    /// export's read. One ordered pass over the name index (no page choice, no window), each
-    /// row joined to its registration's answers. `take` answers false to stop early.
+    /// export's read. The sheet in its own order, each row with its registration's answers.
+    /// `take` answers false to stop early.
     pub fn attendance_batches(
         &self,
         webinar_id: &str,
         batch: usize,
         mut take: impl FnMut(Vec<AttendanceRow>) -> bool,
     ) -> Result<(), StoreError> {
-        let conn = self.read();
-        let Some(n) = known_number(&conn, webinar_id)? else {
-            return Ok(());
+        let (sheet, mut answers) = {
+            let conn = self.read();
+            let Some(n) = known_number(&conn, webinar_id)? else {
+                return Ok(());
+            };
+            let Some(sheet) = self.sheets.get(&conn, n)? else {
+                return Ok(());
+            };
+            // Every answer of the session at once: one pass over its registrations instead of
+            // a lookup per person.
+            let mut stmt =
+                conn.prepare_cached("SELECT id, answers FROM registrations WHERE w = ?1")?;
+            let answers: HashMap<String, String> = stmt
+                .query_map([n], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            (sheet, answers)
         };
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ATTENDANCE_COLUMNS} FROM person_sessions p
-             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
-             WHERE p.w = ?1 ORDER BY p.name_lower, p.rowid"
-        ))?;
-        let mut rows = stmt.query([n])?;
         let mut out = Vec::with_capacity(batch);
-        while let Some(r) = rows.next()? {
-            out.push(attendance_row(r)?);
+        for p in sheet.people() {
+            let answered = p
+                .registration_id
+                .as_deref()
+                .and_then(|id| answers.remove(id));
+            out.push(attendance_row(p, answered)?);
             if out.len() == batch && !take(std::mem::replace(&mut out, Vec::with_capacity(batch))) {
                 return Ok(());
             }
@@ -370,72 +374,38 @@ impl Store {
         Ok(())
     }
 
+    /// One page of a session's attendance, sorted and filtered in memory from its sheet.
     pub fn attendance_page(
         &self,
         webinar_id: &str,
         q: &PageQuery,
     ) -> Result<Page<AttendanceRow>, StoreError> {
-        let order = match q.sort.as_str() {
-            "email" => "p.email_lower",
-            "time" => "p.seconds_present",
-            "pct" => "p.pct",
-            "firstJoin" => "p.first_join",
-            "lastLeave" => "p.last_leave",
-            "rejoins" => "p.rejoins",
-            "late" => "p.late_minutes",
-            "early" => "p.early_leave_minutes",
-            "outcome" => "p.outcome",
-            _ => "p.name_lower",
-        };
-        let dir = if q.descending { "DESC" } else { "ASC" };
         let conn = self.read();
-        let Some(n) = known_number(&conn, webinar_id)? else {
-            return Ok(Page {
-                rows: Vec::new(),
-                total: 0,
-            });
+        let empty = Page {
+            rows: Vec::new(),
+            total: 0,
         };
-        let mut c = Conditions::of(n);
-        match q.filter.as_deref() {
-            Some("unregistered") => c.add("p.registered = 0 AND p.seconds_present > 0", None),
-            Some(f @ ("attended" | "partial" | "noShow")) => {
-                c.add("p.outcome = ?", Some(f.to_string()))
-            }
-            _ => {}
-        }
-        c.search(&q.search, "p.name_lower", "p.email_lower");
-        let total: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM person_sessions p WHERE p.w = ?1{}",
-                c.sql
-            ),
-            rusqlite::params_from_iter(&c.args),
-            |r| r.get(0),
-        )?;
-        let filter = c.sql.clone();
-        let (limit, offset, args) = c.paged(q);
-        // The page is chosen from the index alone (skipped rows are never read or joined);
-        // only its rows are then read in full.
-        let mut stmt = conn.prepare(&format!(
-            "WITH chosen AS (
-                 SELECT p.rowid AS id, row_number() OVER () AS at FROM (
-                     SELECT p.rowid FROM person_sessions p WHERE p.w = ?1{filter}
-                     ORDER BY {order} {dir}, p.rowid {dir}
-                     LIMIT ?{limit} OFFSET ?{offset}) p)
-             SELECT {ATTENDANCE_COLUMNS}
-             FROM chosen JOIN person_sessions p ON p.rowid = chosen.id
-             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
-             ORDER BY chosen.at"
-        ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(attendance_row(r)?);
-        }
-        Ok(Page {
-            rows: out,
-            total: total as usize,
-        })
+        let Some(n) = known_number(&conn, webinar_id)? else {
+            return Ok(empty);
+        };
+        let Some(sheet) = self.sheets.get(&conn, n)? else {
+            return Ok(empty);
+        };
+        let (chosen, total) = sheet.select(q);
+        let mut answers =
+            conn.prepare_cached("SELECT answers FROM registrations WHERE w = ?1 AND id = ?2")?;
+        let rows = chosen
+            .into_iter()
+            .map(|i| {
+                let p = &sheet.people()[i];
+                let answered = match &p.registration_id {
+                    Some(id) => answers.query_row(params![n, id], |r| r.get(0)).optional()?,
+                    None => None,
+                };
+                attendance_row(p, answered)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { rows, total })
     }
 
     /// One page of a session's registrations, sorted and filtered (by status) in SQL.
@@ -492,41 +462,37 @@ impl Store {
         webinar_ids: &[String],
     ) -> Result<Vec<Vec<PersonSession>>, StoreError> {
         let conn = self.read();
-        let mut stmt = conn.prepare(
-            "SELECT p.person_key, p.registration_id, p.email, p.name, p.registered,
-                    p.seconds_present, p.pct, p.first_join, p.last_leave, p.rejoins,
-                    p.late_minutes, p.early_leave_minutes, p.outcome
-             FROM person_sessions p JOIN attendance_webinars a ON a.n = p.w
-             WHERE a.webinar_id = ?1",
-        )?;
         webinar_ids
             .iter()
             .map(|w| {
-                let mut rows = stmt.query([w])?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    out.push(PersonSession {
-                        key: PersonKey::from_stored(text(r, 0)?),
-                        registration_id: r.get(1)?,
-                        email: r.get(2)?,
-                        name: r.get(3)?,
-                        registered: r.get(4)?,
-                        seconds_present: r.get(5)?,
-                        pct_of_scheduled: r.get(6)?,
-                        first_join: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
-                        last_leave: r.get::<_, Option<i64>>(8)?.map(millis).transpose()?,
-                        rejoins: r.get(9)?,
-                        late_minutes: r.get(10)?,
-                        early_leave_minutes: r.get(11)?,
-                        outcome: match text(r, 12)? {
-                            "attended" => crate::attendance::Outcome::Attended,
-                            "partial" => crate::attendance::Outcome::Partial,
-                            _ => crate::attendance::Outcome::NoShow,
-                        },
-                        intervals: Vec::new(),
-                    });
-                }
-                Ok(out)
+                let Some(n) = known_number(&conn, w)? else {
+                    return Ok(Vec::new());
+                };
+                let Some(sheet) = self.sheets.get(&conn, n)? else {
+                    return Ok(Vec::new());
+                };
+                sheet
+                    .people()
+                    .iter()
+                    .map(|p| {
+                        Ok(PersonSession {
+                            key: PersonKey::from_stored(&p.key),
+                            registration_id: p.registration_id.clone(),
+                            email: p.email.clone(),
+                            name: p.name.clone(),
+                            registered: p.registered,
+                            seconds_present: p.seconds_present,
+                            pct_of_scheduled: p.pct,
+                            first_join: p.first_join.map(millis).transpose()?,
+                            last_leave: p.last_leave.map(millis).transpose()?,
+                            rejoins: p.rejoins,
+                            late_minutes: p.late_minutes,
+                            early_leave_minutes: p.early_leave_minutes,
+                            outcome: p.outcome,
+                            intervals: Vec::new(),
+                        })
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -593,27 +559,25 @@ fn webinar_number(tx: &Transaction<'_>, webinar_id: &str) -> Result<i64, StoreEr
     )?)
 }
 
-/// The columns `attendance_row` reads, in its order (a person row `p`, its registration `r`).
-pub(super) const ATTENDANCE_COLUMNS: &str = "p.person_key, p.name, p.email, p.registered, \
-     p.seconds_present, p.pct, p.first_join, p.last_leave, p.rejoins, p.late_minutes, \
-     p.early_leave_minutes, p.outcome, r.answers";
-
-/// A person's row of a session, from `ATTENDANCE_COLUMNS`.
-pub(super) fn attendance_row(r: &rusqlite::Row<'_>) -> Result<AttendanceRow, StoreError> {
-    let answers: Option<String> = r.get(12)?;
+/// A person's row of a session as the table shows it, with the answers of their registration
+/// (JSON, as kept with it).
+pub(super) fn attendance_row(
+    p: &SheetPerson,
+    answers: Option<String>,
+) -> Result<AttendanceRow, StoreError> {
     Ok(AttendanceRow {
-        person_key: r.get(0)?,
-        name: r.get(1)?,
-        email: r.get(2)?,
-        registered: r.get(3)?,
-        seconds_present: r.get(4)?,
-        pct: r.get(5)?,
-        first_join: r.get::<_, Option<i64>>(6)?.map(millis).transpose()?,
-        last_leave: r.get::<_, Option<i64>>(7)?.map(millis).transpose()?,
-        rejoins: r.get(8)?,
-        late_minutes: r.get(9)?,
-        early_leave_minutes: r.get(10)?,
-        outcome: r.get(11)?,
+        person_key: p.key.clone(),
+        name: p.name.clone(),
+        email: p.email.clone(),
+        registered: p.registered,
+        seconds_present: p.seconds_present,
+        pct: p.pct,
+        first_join: p.first_join.map(millis).transpose()?,
+        last_leave: p.last_leave.map(millis).transpose()?,
+        rejoins: p.rejoins,
+        late_minutes: p.late_minutes,
+        early_leave_minutes: p.early_leave_minutes,
+        outcome: p.outcome.as_str().to_string(),
         answers: answers
             .map(|a| serde_json::from_str(&a))
             .transpose()
@@ -676,26 +640,6 @@ fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> Result<&'a str, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
-/// Intervals as stored: JSON `[[join, leave], …]` in Unix milliseconds.
-fn pack_intervals(intervals: &[Interval]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(2 + intervals.len() * 32);
-    out.push('[');
-    for (i, iv) in intervals.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            "[{},{}]",
-            iv.join.timestamp_millis(),
-            iv.leave.timestamp_millis()
-        );
-    }
-    out.push(']');
-    out
-}
-
 /// An interval as kept: to the millisecond (Teams gives up to 100 ns).
 fn kept_precision(i: &Interval) -> Interval {
     let ms = |t: DateTime<Utc>| {
@@ -707,7 +651,7 @@ fn kept_precision(i: &Interval) -> Interval {
     }
 }
 
-fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
 }
 
@@ -836,11 +780,11 @@ fn report_ids(
     Ok(ids.collect::<Result<_, _>>()?)
 }
 
-/// A 64-bit digest of a row's content, to tell whether it needs writing. Rust's default hasher
-/// with its fixed keys: stable within a build; a build that hashes differently only makes the
-/// next sync rewrite every row once.
+/// A 64-bit digest of a row's content, to tell whether it needs writing. Fx hashing (no keys,
+/// a fraction of SipHash's cost): a version of it that hashes differently only makes the next
+/// sync rewrite every row once.
 fn digest(content: impl Hash) -> i64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     content.hash(&mut h);
     h.finish() as i64
 }
@@ -999,28 +943,26 @@ struct Inputs {
     stored: Vec<(String, String)>,
     /// This sync's new records.
     records: Vec<Record>,
+    /// The sheet as last written, to tell who changed.
+    old: Option<Arc<Loaded>>,
 }
 
-/// A webinar's metrics, with each person's row ready to write: in name order (so a first write
-/// grows the name indexes at their ends), with its digest.
+/// A webinar's metrics and its new sheet.
 struct Computed {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    /// The session's numbers (its people are on `sheet`).
     metrics: SessionMetrics,
-    rows: Vec<PersonRow>,
-}
-
-struct PersonRow {
-    key: String,
-    name_lower: String,
-    email_lower: Option<String>,
-    digest: i64,
-    /// Index into `Computed::metrics.people`.
-    at: usize,
+    sheet: Sheet,
+    /// People added, changed or gone since the old sheet; 0 leaves the old sheet as it is.
+    changed: usize,
+    /// Whether there was an old sheet (an empty one is still written once, so the session is
+    /// known to be computed).
+    had_sheet: bool,
 }
 
 impl Inputs {
-    /// Pure: the metrics and the rows to write (runs beside the writer).
+    /// Pure: the metrics and the sheet to write (runs beside the writer).
     fn compute(mut self, rules: Rules, now: DateTime<Utc>) -> Result<Computed, StoreError> {
         for (id, json) in &self.stored {
             self.records.extend(unpack_records(id, json)?);
@@ -1035,126 +977,200 @@ impl Inputs {
                 (s, e)
             }
         };
-        let metrics = if self.reports == 0 {
+        let mut metrics = if self.reports == 0 {
             before_any_report(&self.registrants)
         } else {
             session_metrics(start, end, &self.registrants, &self.records, rules)
         };
-        let mut rows: Vec<PersonRow> = metrics
-            .people
-            .iter()
-            .enumerate()
-            .map(|(at, p)| {
-                let key = p.key.to_stored();
-                let digest = digest((
-                    (&key, &p.registration_id, &p.email, &p.name, p.registered),
-                    (p.seconds_present, p.pct_of_scheduled.to_bits()),
-                    (p.first_join, p.last_leave, p.rejoins),
-                    (p.late_minutes, p.early_leave_minutes, p.outcome.as_str()),
-                    &p.intervals,
-                ));
-                PersonRow {
-                    key,
-                    name_lower: p.name.to_lowercase(),
-                    email_lower: p.email.as_ref().map(|e| e.trim().to_lowercase()),
-                    digest,
-                    at,
-                }
-            })
+        drop(self.records);
+        let people: Vec<SheetPerson> = std::mem::take(&mut metrics.people)
+            .into_iter()
+            .map(sheet_person)
             .collect();
-        rows.sort_unstable_by(|a, b| a.name_lower.cmp(&b.name_lower));
+        let sheet = Sheet::new(people);
+        let (changed, had_sheet) = match &self.old {
+            Some(old) => {
+                let before: HashMap<&str, i64> = old
+                    .people()
+                    .iter()
+                    .map(|p| (p.key.as_str(), p.digest))
+                    .collect();
+                let changed = sheet
+                    .people
+                    .iter()
+                    .filter(|p| before.get(p.key.as_str()) != Some(&p.digest))
+                    .count();
+                let stayed = sheet
+                    .people
+                    .iter()
+                    .filter(|p| before.contains_key(p.key.as_str()))
+                    .count();
+                (changed + before.len() - stayed, true)
+            }
+            None => (sheet.people.len(), false),
+        };
         Ok(Computed {
             start,
             end,
             metrics,
-            rows,
+            sheet,
+            changed,
+            had_sheet,
         })
     }
 }
 
-/// Writes a webinar's person rows (only those changed) and its numbers. `source` is `Some`
-/// when this sync listed the registrations (and from where); otherwise the last known source is
-/// kept. Returns how many person rows were rewritten.
+/// A person's row as kept, with the digest of its content.
+fn sheet_person(p: PersonSession) -> SheetPerson {
+    let key = p.key.to_stored();
+    let intervals: Vec<(i64, i64)> = p
+        .intervals
+        .iter()
+        .map(|i| (i.join.timestamp_millis(), i.leave.timestamp_millis()))
+        .collect();
+    let (first_join, last_leave) = (
+        p.first_join.map(|t| t.timestamp_millis()),
+        p.last_leave.map(|t| t.timestamp_millis()),
+    );
+    let digest = digest((
+        (&key, &p.registration_id, &p.email, &p.name, p.registered),
+        (p.seconds_present, p.pct_of_scheduled.to_bits()),
+        (first_join, last_leave, p.rejoins),
+        (p.late_minutes, p.early_leave_minutes, p.outcome.as_str()),
+        &intervals,
+    ));
+    SheetPerson {
+        email_lower: p.email.as_ref().map(|e| e.trim().to_lowercase()),
+        name_lower: p.name.to_lowercase(),
+        key,
+        registration_id: p.registration_id,
+        email: p.email,
+        name: p.name,
+        registered: p.registered,
+        seconds_present: p.seconds_present,
+        pct: p.pct_of_scheduled,
+        first_join,
+        last_leave,
+        rejoins: p.rejoins,
+        late_minutes: p.late_minutes,
+        early_leave_minutes: p.early_leave_minutes,
+        outcome: p.outcome,
+        intervals,
+        digest,
+    }
+}
+
+/// Recomputes one webinar from what the local copy keeps (its reports and registrations) and
+/// writes the result; the registrations' source stays as last known.
+fn recompute(
+    tx: &Transaction<'_>,
+    w: &str,
+    n: i64,
+    (start, end): (&Option<String>, &Option<String>),
+    old: Option<Arc<Loaded>>,
+    rules: Rules,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let stored = stored_reports(tx, w)?;
+    let report_count = stored.len();
+    let inputs = Inputs {
+        start: start.as_deref().map(parse_time).transpose()?,
+        end: end.as_deref().map(parse_time).transpose()?,
+        reports: report_count,
+        registrants: stored_registrants(tx, n)?,
+        stored,
+        records: Vec::new(),
+        old,
+    };
+    write_metrics(
+        tx,
+        w,
+        n,
+        &inputs.compute(rules, now)?,
+        report_count,
+        None,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Computes the sheet of every session that has numbers or a kept report but no sheet: those
+/// kept before sheets were (migration 12). Returns how many.
+pub(super) fn fill_missing_sheets(
+    conn: &mut rusqlite::Connection,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let missing: Vec<(String, i64, Option<String>, Option<String>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT a.webinar_id, a.n, s.scheduled_start, s.scheduled_end
+             FROM attendance_webinars a LEFT JOIN session_stats s ON s.webinar_id = a.webinar_id
+             WHERE NOT EXISTS (SELECT 1 FROM attendance_sheets h WHERE h.w = a.n)
+               AND (s.webinar_id IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM attendance_reports r
+                               WHERE r.webinar_id = a.webinar_id))",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let rules = tx
+        .query_row(
+            "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
+            [],
+            |r| {
+                Ok(Rules {
+                    attended_pct: r.get(0)?,
+                    completion_pct: r.get(1)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default();
+    for (w, n, start, end) in &missing {
+        recompute(&tx, w, *n, (start, end), None, rules, now)?;
+    }
+    tx.commit()?;
+    tracing::info!(
+        sessions = missing.len(),
+        "attendance sheets computed from the kept reports"
+    );
+    Ok(missing.len())
+}
+
+/// Writes a webinar's sheet (when one of its people changed) and its numbers. `source` is
+/// `Some` when this sync listed the registrations (and from where); otherwise the last known
+/// source is kept. Returns the sheet's new generation when it was written.
 fn write_metrics(
     tx: &Transaction<'_>,
     w: &str,
     n: i64,
-    computed: Computed,
+    computed: &Computed,
     report_count: usize,
     source: Option<Option<&'static str>>,
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     let Computed {
         start,
         end,
         metrics: m,
-        rows,
+        sheet,
+        changed,
+        had_sheet,
     } = computed;
-    let mut kept = row_digests(
-        tx,
-        "SELECT person_key, rowid, digest FROM person_sessions WHERE w = ?1",
-        n,
-    )?;
-    let columns = "w, person_key, registration_id, email, email_lower, name, name_lower, \
-                   registered, seconds_present, pct, first_join, last_leave, rejoins, \
-                   late_minutes, early_leave_minutes, outcome, intervals, digest";
-    let mut insert = tx.prepare(&format!(
-        "INSERT INTO person_sessions ({columns}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-    ))?;
-    let mut update = tx.prepare(&format!(
-        "UPDATE person_sessions SET ({columns}) =
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-         WHERE rowid = ?19"
-    ))?;
-    let changed = rows
-        .iter()
-        .filter(|r| kept.get(&r.key).is_none_or(|&(_, d)| d != r.digest))
-        .count();
-    let gone = kept.len() - rows.iter().filter(|r| kept.contains_key(&r.key)).count();
-    // Updating a row in place moves its index entries as a delete and an insert would, so
-    // when most rows change (a session's first report) they are deleted and written afresh
-    // in name order instead, which the indexes take at their ends.
-    if !kept.is_empty() && changed * 2 > rows.len() {
-        tx.execute("DELETE FROM person_sessions WHERE w = ?1", [n])?;
-        kept.clear();
-    }
-    for row in &rows {
-        let p = &m.people[row.at];
-        let existing = kept.remove(&row.key);
-        if matches!(existing, Some((_, d)) if d == row.digest) {
-            continue;
-        }
-        let values = params![
-            n,
-            row.key,
-            p.registration_id,
-            p.email,
-            row.email_lower,
-            p.name,
-            row.name_lower,
-            p.registered,
-            p.seconds_present,
-            p.pct_of_scheduled,
-            p.first_join.map(|t| t.timestamp_millis()),
-            p.last_leave.map(|t| t.timestamp_millis()),
-            p.rejoins,
-            p.late_minutes,
-            p.early_leave_minutes,
-            p.outcome.as_str(),
-            pack_intervals(&p.intervals),
-            row.digest,
-        ];
-        match existing {
-            Some((rowid, _)) => {
-                let mut values = values.to_vec();
-                values.push(&rowid);
-                update.execute(&*values)?
-            }
-            None => insert.execute(values)?,
-        };
-    }
-    delete_rows(tx, "person_sessions", kept)?;
+    let generation = if *changed > 0 || !had_sheet {
+        Some(tx.query_row(
+            "INSERT INTO attendance_sheets (w, generation, emails, people) VALUES (?1, 1, ?2, ?3)
+             ON CONFLICT (w) DO UPDATE SET generation = generation + 1, emails = ?2, people = ?3
+             RETURNING generation",
+            params![n, sheet.emails(), sheet.encode()],
+            |r| r.get(0),
+        )?)
+    } else {
+        None
+    };
     let presence: Vec<(String, usize)> = m
         .presence
         .iter()
@@ -1198,5 +1214,5 @@ fn write_metrics(
             now.to_rfc3339(),
         ],
     )?;
-    Ok(changed + gone)
+    Ok(generation)
 }

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
 use super::attendance::{
-    ATTENDANCE_COLUMNS, REGISTRATION_COLUMNS, attendance_row, known_number, registration_row,
-    unpack_records,
+    REGISTRATION_COLUMNS, attendance_row, known_number, millis, registration_row, unpack_records,
 };
+use super::sheet::email_line;
 use super::{AttendanceRow, RegistrationListRow, Store, StoreError, parse_time};
 
 /// Whom to look up.
@@ -57,33 +57,49 @@ impl Store {
     pub fn person_history(&self, who: &PersonRef) -> Result<PersonHistory, StoreError> {
         let conn = self.read();
         let mut by_webinar: BTreeMap<String, PersonInWebinar> = BTreeMap::new();
-        let (registrations, people, args): (String, String, Vec<rusqlite::types::Value>) = match who
-        {
-            PersonRef::Email(email) => (
-                "r.email_lower = ?1".into(),
-                "p.email_lower = ?1".into(),
-                vec![email.trim().to_lowercase().into()],
-            ),
-            PersonRef::InSession {
-                webinar_id,
-                person_key,
-            } => {
-                let Some(n) = known_number(&conn, webinar_id)? else {
-                    return Ok(PersonHistory {
-                        name: String::new(),
-                        email: None,
-                        webinars: Vec::new(),
-                    });
-                };
-                (
-                    "r.w = ?1 AND r.id = (SELECT registration_id FROM person_sessions
-                             WHERE w = ?1 AND person_key = ?2)"
-                        .into(),
-                    "p.w = ?1 AND p.person_key = ?2".into(),
-                    vec![n.into(), person_key.clone().into()],
-                )
-            }
-        };
+        // The sheets the person is on: by e-mail, every sheet listing it; by key, their session.
+        let (registrations, args, sheets): (&str, Vec<rusqlite::types::Value>, Vec<(String, i64)>) =
+            match who {
+                PersonRef::Email(email) => {
+                    let email = email.trim().to_lowercase();
+                    let mut stmt = conn.prepare(
+                        "SELECT a.webinar_id, a.n FROM attendance_sheets s
+                         JOIN attendance_webinars a ON a.n = s.w
+                         WHERE instr(s.emails, ?1) > 0",
+                    )?;
+                    let sheets = stmt
+                        .query_map([email_line(&email)], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?;
+                    ("r.email_lower = ?1", vec![email.into()], sheets)
+                }
+                PersonRef::InSession {
+                    webinar_id,
+                    person_key,
+                } => {
+                    let Some(n) = known_number(&conn, webinar_id)? else {
+                        return Ok(PersonHistory {
+                            name: String::new(),
+                            email: None,
+                            webinars: Vec::new(),
+                        });
+                    };
+                    let registration = self
+                        .sheets
+                        .get(&conn, n)?
+                        .and_then(|s| {
+                            s.people()
+                                .iter()
+                                .find(|p| &p.key == person_key)
+                                .map(|p| p.registration_id.clone())
+                        })
+                        .flatten();
+                    (
+                        "r.w = ?1 AND r.id = ?2",
+                        vec![n.into(), registration.into()],
+                        vec![(webinar_id.clone(), n)],
+                    )
+                }
+            };
         let mut stmt = conn.prepare(&format!(
             "SELECT {REGISTRATION_COLUMNS}, a.webinar_id
              FROM registrations r JOIN attendance_webinars a ON a.n = r.w
@@ -93,24 +109,30 @@ impl Store {
         while let Some(r) = rows.next()? {
             slot(&mut by_webinar, r.get(8)?).registration = Some(registration_row(r)?);
         }
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {ATTENDANCE_COLUMNS}, a.webinar_id
-             FROM person_sessions p JOIN attendance_webinars a ON a.n = p.w
-             LEFT JOIN registrations r ON r.w = p.w AND r.id = p.registration_id
-             WHERE {people}"
-        ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
-        while let Some(r) = rows.next()? {
-            let row = attendance_row(r)?;
-            let slot = &mut slot(&mut by_webinar, r.get(13)?).attendance;
+        let mut answers =
+            conn.prepare_cached("SELECT answers FROM registrations WHERE w = ?1 AND id = ?2")?;
+        for (webinar_id, n) in sheets {
+            let Some(sheet) = self.sheets.get(&conn, n)? else {
+                continue;
+            };
+            let found = sheet.people().iter().filter(|p| match who {
+                PersonRef::Email(email) => {
+                    p.email_lower.as_deref() == Some(email.trim().to_lowercase().as_str())
+                }
+                PersonRef::InSession { person_key, .. } => &p.key == person_key,
+            });
             // One e-mail matched two ways in one session (by registration and by address):
             // the longer presence is the one the session's table counts.
-            if slot
-                .as_ref()
-                .is_none_or(|a| a.seconds_present < row.seconds_present)
-            {
-                *slot = Some(row);
-            }
+            let Some(p) = found.max_by_key(|p| p.seconds_present) else {
+                continue;
+            };
+            let answered = match &p.registration_id {
+                Some(id) => answers
+                    .query_row(rusqlite::params![n, id], |r| r.get(0))
+                    .optional()?,
+                None => None,
+            };
+            slot(&mut by_webinar, webinar_id).attendance = Some(attendance_row(p, answered)?);
         }
 
         let mut webinar = conn.prepare(
@@ -208,29 +230,22 @@ impl Store {
         let Some(n) = known_number(&conn, webinar_id)? else {
             return Ok(Vec::new());
         };
-        let mut stmt = conn.prepare(
-            "SELECT name, email, intervals FROM person_sessions WHERE w = ?1 AND seconds_present > 0
-             ORDER BY name_lower, rowid",
-        )?;
-        let mut rows = stmt.query([n])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let spans: Vec<(i64, i64)> = serde_json::from_str(&r.get::<_, String>(2)?)
-                .map_err(|_| StoreError::Corrupt("attendance intervals".into()))?;
-            let at = |ms: i64| {
-                DateTime::from_timestamp_millis(ms)
-                    .ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
-            };
-            out.push((
-                r.get(0)?,
-                r.get(1)?,
-                spans
-                    .into_iter()
-                    .map(|(j, l)| Ok((at(j)?, at(l)?)))
-                    .collect::<Result<_, StoreError>>()?,
-            ));
-        }
-        Ok(out)
+        let Some(sheet) = self.sheets.get(&conn, n)? else {
+            return Ok(Vec::new());
+        };
+        sheet
+            .people()
+            .iter()
+            .filter(|p| p.seconds_present > 0)
+            .map(|p| {
+                let spans = p
+                    .intervals
+                    .iter()
+                    .map(|&(j, l)| Ok((millis(j)?, millis(l)?)))
+                    .collect::<Result<_, StoreError>>()?;
+                Ok((p.name.clone(), p.email.clone(), spans))
+            })
+            .collect()
     }
 
     /// What a session's attendance reports say of the meeting itself: the earliest start and

@@ -1,0 +1,487 @@
+//! A session's attendance sheet: one row per person (registered, or seen in a report) with
+//! their time present and outcome — what the session's table, the series matrix, the person
+//! drawer and the exports read. Derived from the kept report versions and registrations, kept
+//! as one value per session (migration 12) and paged in memory.
+//!
+//! Invariants: a sheet is recomputed and written whole, in the transaction that wrote what it
+//! derives from, and only when it changed; its people are in name order (lower-case name, then
+//! person key); a loaded sheet is known by the generation it was written as, and a read checks
+//! that generation against the local copy first, so a page never shows a sheet a later sync
+//! replaced — whichever process wrote it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use super::attendance::PageQuery;
+use crate::attendance::Outcome;
+
+/// One person's row of a session, as kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct SheetPerson {
+    /// `PersonKey::to_stored`.
+    pub key: String,
+    pub registration_id: Option<String>,
+    pub email: Option<String>,
+    pub email_lower: Option<String>,
+    pub name: String,
+    pub name_lower: String,
+    pub registered: bool,
+    pub seconds_present: i64,
+    pub pct: f64,
+    /// Unix milliseconds.
+    pub first_join: Option<i64>,
+    pub last_leave: Option<i64>,
+    pub rejoins: u32,
+    pub late_minutes: i64,
+    pub early_leave_minutes: i64,
+    pub outcome: Outcome,
+    /// Merged, in Unix milliseconds.
+    pub intervals: Vec<(i64, i64)>,
+    /// Of everything above: tells which people a recompute changed.
+    pub digest: i64,
+}
+
+/// A sheet as kept: its people in name order, and their positions in e-mail order (worked out
+/// where the sheet is computed, since sorting text is the costly order).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct Sheet {
+    pub people: Vec<SheetPerson>,
+    pub by_email: Vec<u32>,
+}
+
+impl Sheet {
+    /// People sorted into name order, with the e-mail order worked out.
+    pub fn new(people: Vec<SheetPerson>) -> Self {
+        // Positions are sorted, not the people (moving a person moves some 250 bytes), then
+        // the people are put in that order once.
+        let mut order: Vec<u32> = (0..people.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&people[a as usize], &people[b as usize]);
+            a.name_lower
+                .cmp(&b.name_lower)
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        let mut slots: Vec<Option<SheetPerson>> = people.into_iter().map(Some).collect();
+        let people: Vec<SheetPerson> = order
+            .iter()
+            .map(|&i| slots[i as usize].take().expect("each position once"))
+            .collect();
+        let mut by_email: Vec<u32> = (0..people.len() as u32).collect();
+        // Ties (a shared address, or none) by position, which is name order.
+        by_email.sort_unstable_by(|&a, &b| {
+            people[a as usize]
+                .email_lower
+                .cmp(&people[b as usize].email_lower)
+                .then(a.cmp(&b))
+        });
+        Self { people, by_email }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("plain data serializes")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("attendance sheet: {e}")))
+    }
+
+    /// Every lower-case e-mail, one per line between newlines (an empty line for a person
+    /// without one), so `instr(emails, '\n' || ? || '\n')` finds the sheets a person is on.
+    pub fn emails(&self) -> String {
+        let mut out = String::with_capacity(1 + self.people.len() * 32);
+        out.push('\n');
+        for p in &self.people {
+            if let Some(e) = &p.email_lower {
+                out.push_str(e);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The `emails` pattern that finds a lower-case e-mail (see [`Sheet::emails`]).
+pub(super) fn email_line(email_lower: &str) -> String {
+    format!("\n{email_lower}\n")
+}
+
+/// The orders a table can be sorted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Order {
+    Name,
+    Email,
+    Time,
+    Pct,
+    FirstJoin,
+    LastLeave,
+    Rejoins,
+    Late,
+    Early,
+    Outcome,
+}
+
+impl Order {
+    /// A column key; unknown keys sort by name.
+    fn of(column: &str) -> Self {
+        match column {
+            "email" => Order::Email,
+            "time" => Order::Time,
+            "pct" => Order::Pct,
+            "firstJoin" => Order::FirstJoin,
+            "lastLeave" => Order::LastLeave,
+            "rejoins" => Order::Rejoins,
+            "late" => Order::Late,
+            "early" => Order::Early,
+            "outcome" => Order::Outcome,
+            _ => Order::Name,
+        }
+    }
+}
+
+/// A sheet read from the local copy, with the orders worked out for it so far.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    pub generation: i64,
+    pub sheet: Sheet,
+    /// Positions in each order asked for (ascending; ties by name), worked out on first use.
+    orders: Mutex<HashMap<Order, Arc<[u32]>>>,
+    /// What a search looks in, made on the first search (see [`Searchable`]).
+    searchable: OnceLock<Searchable>,
+    /// Each person's outcome and whether they registered and were present, side by side: a
+    /// filter reads these instead of every person's whole row.
+    kinds: Vec<Kind>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    outcome: Outcome,
+    unregistered_present: bool,
+}
+
+/// Every person's lower-case name and e-mail in one text (`name\temail\n` each), with where
+/// each person's part starts: a search is one pass of a substring finder over it instead of
+/// two searches per person.
+#[derive(Debug)]
+struct Searchable {
+    text: String,
+    starts: Vec<u32>,
+}
+
+impl Searchable {
+    fn of(people: &[SheetPerson]) -> Self {
+        let mut text = String::with_capacity(people.len() * 48);
+        let mut starts = Vec::with_capacity(people.len());
+        for p in people {
+            starts.push(text.len() as u32);
+            text.push_str(&p.name_lower);
+            text.push('\t');
+            text.push_str(p.email_lower.as_deref().unwrap_or(""));
+            text.push('\n');
+        }
+        Self { text, starts }
+    }
+
+    /// Whether each person's name or e-mail holds `needle` (lower-case, without tabs or line
+    /// breaks, so a match never spans two fields).
+    fn matching(&self, needle: &str) -> Vec<bool> {
+        let mut found = vec![false; self.starts.len()];
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut from = 0;
+        while let Some(at) = finder.find(&self.text.as_bytes()[from..]) {
+            let at = from + at;
+            // The person whose part holds the match; the search goes on at the next person.
+            let person = self.starts.partition_point(|&s| s as usize <= at) - 1;
+            found[person] = true;
+            match self.starts.get(person + 1) {
+                Some(&next) => from = next as usize,
+                None => break,
+            }
+        }
+        found
+    }
+}
+
+impl Loaded {
+    pub fn new(generation: i64, sheet: Sheet) -> Self {
+        let kinds = sheet
+            .people
+            .iter()
+            .map(|p| Kind {
+                outcome: p.outcome,
+                unregistered_present: !p.registered && p.seconds_present > 0,
+            })
+            .collect();
+        Self {
+            kinds,
+            generation,
+            sheet,
+            orders: Mutex::new(HashMap::new()),
+            searchable: OnceLock::new(),
+        }
+    }
+
+    pub fn people(&self) -> &[SheetPerson] {
+        &self.sheet.people
+    }
+
+    /// Positions in ascending `order`, ties in name order.
+    fn order(&self, order: Order) -> Arc<[u32]> {
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = orders.get(&order) {
+            return found.clone();
+        }
+        let people = &self.sheet.people;
+        let positions = 0..people.len() as u32;
+        // Each numeric order sorts (value, position) pairs: the position breaks ties in name
+        // order and makes the sort's result the same whatever algorithm produced it.
+        fn by<K: Ord + Copy>(
+            people: &[SheetPerson],
+            positions: std::ops::Range<u32>,
+            key: impl Fn(&SheetPerson) -> K,
+        ) -> Vec<u32> {
+            let mut keyed: Vec<(K, u32)> =
+                positions.map(|i| (key(&people[i as usize]), i)).collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, i)| i).collect()
+        }
+        let sorted: Vec<u32> = match order {
+            Order::Name => positions.collect(),
+            Order::Email => self.sheet.by_email.clone(),
+            Order::Time => by(people, positions, |p| p.seconds_present),
+            // Percentages are never NaN (a share of a length of at least a second); their
+            // bits order the same as their values for the non-negative numbers they are.
+            Order::Pct => by(people, positions, |p| p.pct.max(0.0).to_bits()),
+            Order::FirstJoin => by(people, positions, |p| p.first_join),
+            Order::LastLeave => by(people, positions, |p| p.last_leave),
+            Order::Rejoins => by(people, positions, |p| p.rejoins),
+            Order::Late => by(people, positions, |p| p.late_minutes),
+            Order::Early => by(people, positions, |p| p.early_leave_minutes),
+            Order::Outcome => by(people, positions, |p| p.outcome),
+        };
+        let sorted: Arc<[u32]> = sorted.into();
+        orders.insert(order, sorted.clone());
+        sorted
+    }
+
+    /// The positions of one page's people, and how many match in all.
+    pub fn select(&self, q: &PageQuery) -> (Vec<usize>, usize) {
+        let people = &self.sheet.people;
+        let search: String = q
+            .search
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| *c != '\t' && *c != '\n')
+            .collect();
+        let filter = q.filter.as_deref().filter(|f| !f.is_empty());
+        let (offset, limit) = (q.offset, q.limit.max(1));
+        let order = self.order(Order::of(&q.sort));
+        let positions = order.iter().map(|&i| i as usize);
+        let positions: Box<dyn Iterator<Item = usize>> = if q.descending {
+            Box::new(positions.rev())
+        } else {
+            Box::new(positions)
+        };
+        if filter.is_none() && search.is_empty() {
+            return (positions.skip(offset).take(limit).collect(), people.len());
+        }
+        let found = (!search.is_empty()).then(|| {
+            self.searchable
+                .get_or_init(|| Searchable::of(people))
+                .matching(&search)
+        });
+        let wanted = |i: usize| {
+            let k = self.kinds[i];
+            let kept = match filter {
+                Some("unregistered") => k.unregistered_present,
+                Some("attended") => k.outcome == Outcome::Attended,
+                Some("partial") => k.outcome == Outcome::Partial,
+                Some("noShow") => k.outcome == Outcome::NoShow,
+                _ => true,
+            };
+            kept && found.as_ref().is_none_or(|f| f[i])
+        };
+        let mut total = 0;
+        let mut page = Vec::with_capacity(limit.min(people.len()));
+        for i in positions {
+            if wanted(i) {
+                if total >= offset && page.len() < limit {
+                    page.push(i);
+                }
+                total += 1;
+            }
+        }
+        (page, total)
+    }
+}
+
+/// The sheets read last, so paging through a table decodes its sheet once. Holds a few: a
+/// sheet of 100,000 people is some 30 MB in memory.
+#[derive(Debug, Default)]
+pub(super) struct Sheets {
+    recent: Mutex<Vec<(i64, Arc<Loaded>)>>,
+}
+
+const KEPT_LOADED: usize = 3;
+
+impl Sheets {
+    /// The sheet of webinar number `w` as last committed (`None` when it has none), from memory
+    /// when the one there is still the newest.
+    pub fn get(&self, conn: &Connection, w: i64) -> Result<Option<Arc<Loaded>>, StoreError> {
+        let generation: Option<i64> = conn
+            .prepare_cached("SELECT generation FROM attendance_sheets WHERE w = ?1")?
+            .query_row([w], |r| r.get(0))
+            .optional()?;
+        let Some(generation) = generation else {
+            return Ok(None);
+        };
+        if let Some(found) = self.find(w, generation) {
+            return Ok(Some(found));
+        }
+        // Read with its generation in one statement: a write in between is read whole, as the
+        // generation it is.
+        let (generation, bytes): (i64, Vec<u8>) = conn
+            .prepare_cached("SELECT generation, people FROM attendance_sheets WHERE w = ?1")?
+            .query_row([w], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let loaded = Arc::new(Loaded::new(generation, Sheet::decode(&bytes)?));
+        self.put(w, loaded.clone());
+        Ok(Some(loaded))
+    }
+
+    fn find(&self, w: i64, generation: i64) -> Option<Arc<Loaded>> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let at = recent
+            .iter()
+            .position(|(n, l)| *n == w && l.generation == generation)?;
+        // Most recently used last.
+        let entry = recent.remove(at);
+        let found = entry.1.clone();
+        recent.push(entry);
+        Some(found)
+    }
+
+    /// Keeps a sheet just read or written, in place of an older one of the same webinar.
+    pub fn put(&self, w: i64, loaded: Arc<Loaded>) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|(n, _)| *n != w);
+        recent.push((w, loaded));
+        if recent.len() > KEPT_LOADED {
+            recent.remove(0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(name: &str, email: Option<&str>, seconds: i64, outcome: Outcome) -> SheetPerson {
+        SheetPerson {
+            key: format!("email:{name}"),
+            registration_id: None,
+            email: email.map(str::to_string),
+            email_lower: email.map(str::to_lowercase),
+            name: name.into(),
+            name_lower: name.to_lowercase(),
+            registered: true,
+            seconds_present: seconds,
+            pct: seconds as f64 / 36.0,
+            first_join: (seconds > 0).then_some(1_000),
+            last_leave: (seconds > 0).then_some(1_000 + seconds * 1000),
+            rejoins: 0,
+            late_minutes: 0,
+            early_leave_minutes: 0,
+            outcome,
+            intervals: vec![],
+            digest: seconds,
+        }
+    }
+
+    fn query(search: &str, filter: Option<&str>, sort: &str, descending: bool) -> PageQuery {
+        PageQuery {
+            search: search.into(),
+            filter: filter.map(str::to_string),
+            sort: sort.into(),
+            descending,
+            offset: 0,
+            limit: 10,
+        }
+    }
+
+    fn names<'a>(l: &'a Loaded, q: &PageQuery) -> (Vec<&'a str>, usize) {
+        let (page, total) = l.select(q);
+        (
+            page.iter().map(|&i| l.people()[i].name.as_str()).collect(),
+            total,
+        )
+    }
+
+    #[test]
+    fn pages_sort_filter_and_search_in_memory_and_survive_encoding() {
+        let sheet = Sheet::new(vec![
+            person("Cy", Some("cy@B.example"), 3600, Outcome::Attended),
+            person("ada", Some("zz@c.example"), 600, Outcome::Partial),
+            person("Bo", None, 0, Outcome::NoShow),
+            person("Di", Some("di@a.example"), 600, Outcome::Partial),
+        ]);
+        let l = Loaded::new(1, Sheet::decode(&sheet.encode()).unwrap());
+        assert_eq!(
+            names(&l, &query("", None, "name", false)),
+            (vec!["ada", "Bo", "Cy", "Di"], 4)
+        );
+        // People without an e-mail first (as SQL sorts NULL), then by address.
+        assert_eq!(
+            names(&l, &query("", None, "email", false)).0,
+            ["Bo", "Cy", "Di", "ada"]
+        );
+        // Equal times keep name order ascending and reverse it descending.
+        assert_eq!(
+            names(&l, &query("", None, "time", true)).0,
+            ["Cy", "Di", "ada", "Bo"]
+        );
+        assert_eq!(
+            names(&l, &query("", Some("partial"), "time", false)),
+            (vec!["ada", "Di"], 2)
+        );
+        assert_eq!(
+            names(&l, &query(" B.EX ", None, "name", false)),
+            (vec!["Cy"], 1),
+            "search is case-insensitive, trimmed, on name or e-mail"
+        );
+        assert_eq!(names(&l, &query("qq", None, "name", false)), (vec![], 0));
+        // The last person's e-mail, and a name and an e-mail at once.
+        assert_eq!(
+            names(&l, &query("a.ex", None, "name", false)),
+            (vec!["Di"], 1)
+        );
+        assert_eq!(
+            names(&l, &query("d", None, "name", true)),
+            (vec!["Di", "ada"], 2)
+        );
+        assert_eq!(
+            names(&l, &query("b\to", None, "name", false)),
+            (vec!["Bo"], 1),
+            "a tab in the search is dropped, never matched across two fields"
+        );
+        let mut second = query("", None, "outcome", false);
+        (second.offset, second.limit) = (1, 2);
+        assert_eq!(names(&l, &second), (vec!["ada", "Di"], 4));
+        assert_eq!(
+            sheet.emails(),
+            "\nzz@c.example\n\ncy@b.example\ndi@a.example\n"
+        );
+        assert!(sheet.emails().contains(&email_line("cy@b.example")));
+        assert!(!sheet.emails().contains(&email_line("y@b.example")));
+    }
+
+    #[test]
+    fn a_damaged_sheet_is_reported_not_read() {
+        let err = Sheet::decode(&[0xff, 0xff, 0xff]).unwrap_err();
+        assert!(err.to_string().contains("attendance sheet"), "{err}");
+    }
+}
