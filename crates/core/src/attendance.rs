@@ -220,94 +220,120 @@ pub fn session_metrics(
         .iter()
         .filter(|r| r.status != "canceled")
         .collect();
-    let by_id: HashMap<&str, &Registrant> = active
+    // Registrants by position in `active`; a registration id listed twice is the later one.
+    let by_id: HashMap<&str, usize> = active
         .iter()
-        .map(|r| (r.registration_id.as_str(), *r))
+        .enumerate()
+        .map(|(i, r)| (r.registration_id.as_str(), i))
         .collect();
-    let by_email: HashMap<String, &Registrant> = active
+    let by_email: HashMap<String, usize> = active
         .iter()
-        .filter_map(|r| lower(&r.email).map(|e| (e, *r)))
+        .enumerate()
+        .filter_map(|(i, r)| lower(&r.email).map(|e| (e, i)))
         .collect();
     // Who each record is, then everything they did gathered under that key.
     struct Gathered {
+        key: PersonKey,
+        /// Position in `active` of the person's registration.
+        registrant: Option<usize>,
+        /// From the first record (for a registered person, only when the registration has
+        /// no e-mail).
         email: Option<String>,
         name: Option<String>,
-        registration_id: Option<String>,
         intervals: Vec<Interval>,
     }
     // Gathered in the order first seen (records by join time, then registrations), which
-    // the same data always gives.
-    let mut people: Vec<(PersonKey, Gathered)> = Vec::with_capacity(active.len());
-    let mut at: HashMap<PersonKey, usize> =
-        HashMap::with_capacity_and_hasher(active.len(), Default::default());
-    fn gather<'a>(
-        people: &'a mut Vec<(PersonKey, Gathered)>,
-        at: &mut HashMap<PersonKey, usize>,
-        key: PersonKey,
-        new: impl FnOnce() -> Gathered,
-    ) -> &'a mut Gathered {
-        let i = match at.get(&key) {
-            Some(&i) => i,
-            None => {
-                at.insert(key.clone(), people.len());
-                people.push((key, new()));
-                people.len() - 1
-            }
-        };
-        &mut people[i].1
-    }
+    // the same data always gives. Registered people are found by position (no hashing: a
+    // large session's recompute was mostly waiting on hash-table memory); others by key.
+    let mut people: Vec<Gathered> = Vec::with_capacity(active.len());
+    let mut of_registrant: Vec<Option<usize>> = vec![None; active.len()];
+    let mut of_key: HashMap<PersonKey, usize> = HashMap::default();
     // A person's first record (by when they joined) names them, whatever order the report
     // versions were read in.
     let mut ordered: Vec<&Record> = records.iter().collect();
     ordered.sort_by_cached_key(|r| (r.intervals.iter().map(|i| i.join).min(), &r.report_id));
     for r in ordered {
-        let email = lower(&r.email);
         let matched = r
             .registration_id
-            .as_ref()
-            .and_then(|id| by_id.get(id.as_str()).copied())
-            .or_else(|| email.as_ref().and_then(|e| by_email.get(e).copied()));
-        let key = match (matched, email) {
-            (Some(reg), _) => PersonKey::Registration(reg.registration_id.clone()),
-            (None, Some(e)) => PersonKey::Email(e),
-            // Teams gives phone callers an empty identity id: that names nobody.
-            (None, None) => PersonKey::Anonymous(
-                [&r.identity_id, &r.name]
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.trim())
-                    .find(|s| !s.is_empty())
-                    .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
-            ),
+            .as_deref()
+            .and_then(|id| by_id.get(id).copied())
+            .or_else(|| lower(&r.email).and_then(|e| by_email.get(&e).copied()));
+        let g = match matched {
+            Some(ri) => {
+                let at = *of_registrant[ri].get_or_insert_with(|| {
+                    people.push(Gathered {
+                        key: PersonKey::Registration(active[ri].registration_id.clone()),
+                        registrant: Some(ri),
+                        email: None,
+                        name: None,
+                        intervals: Vec::new(),
+                    });
+                    people.len() - 1
+                });
+                let g = &mut people[at];
+                // A registration without an address takes the first record's.
+                if g.email.is_none() && active[ri].email.is_none() {
+                    g.email = r.email.clone();
+                }
+                g
+            }
+            None => {
+                let key = match lower(&r.email) {
+                    Some(e) => PersonKey::Email(e),
+                    // Teams gives phone callers an empty identity id: that names nobody.
+                    None => PersonKey::Anonymous(
+                        [&r.identity_id, &r.name]
+                            .into_iter()
+                            .flatten()
+                            .map(|s| s.trim())
+                            .find(|s| !s.is_empty())
+                            .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
+                    ),
+                };
+                let at = match of_key.get(&key) {
+                    Some(&at) => at,
+                    None => {
+                        of_key.insert(key.clone(), people.len());
+                        people.push(Gathered {
+                            key,
+                            registrant: None,
+                            email: None,
+                            name: None,
+                            intervals: Vec::new(),
+                        });
+                        people.len() - 1
+                    }
+                };
+                let g = &mut people[at];
+                if g.email.is_none() {
+                    g.email = r.email.clone();
+                }
+                if g.name.is_none() {
+                    g.name = r.name.clone();
+                }
+                g
+            }
         };
-        let g = gather(&mut people, &mut at, key, || Gathered {
-            email: None,
-            name: None,
-            registration_id: matched.map(|m| m.registration_id.clone()),
-            intervals: Vec::new(),
-        });
-        if g.email.is_none() {
-            g.email = r.email.clone();
-        }
-        if g.name.is_none() {
-            g.name = r.name.clone();
-        }
         g.intervals.extend(r.intervals.iter().copied());
     }
-    for reg in &active {
-        let key = PersonKey::Registration(reg.registration_id.clone());
-        gather(&mut people, &mut at, key, || Gathered {
-            email: reg.email.clone(),
-            name: Some(reg.name.clone()),
-            registration_id: Some(reg.registration_id.clone()),
-            intervals: Vec::new(),
-        });
+    drop(of_key);
+    for (ri, reg) in active.iter().enumerate() {
+        // A registration id listed twice is one person: the later listing.
+        if of_registrant[ri].is_none() && by_id.get(reg.registration_id.as_str()) == Some(&ri) {
+            of_registrant[ri] = Some(people.len());
+            people.push(Gathered {
+                key: PersonKey::Registration(reg.registration_id.clone()),
+                registrant: Some(ri),
+                email: None,
+                name: None,
+                intervals: Vec::new(),
+            });
+        }
     }
-    drop(at);
     let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
     let rows: Vec<PersonSession> = people
         .into_iter()
-        .map(|(key, g)| {
+        .map(|g| {
             let merged = merge(g.intervals);
             let seconds_present: i64 = merged.iter().map(Interval::seconds).sum();
             let inside: i64 = merged
@@ -328,10 +354,7 @@ pub fn session_metrics(
             } else {
                 Outcome::Partial
             };
-            let registrant = g
-                .registration_id
-                .as_ref()
-                .and_then(|id| by_id.get(id.as_str()).copied());
+            let registrant = g.registrant.map(|i| active[i]);
             PersonSession {
                 registered: registrant.is_some(),
                 name: registrant
@@ -339,8 +362,8 @@ pub fn session_metrics(
                     .or(g.name)
                     .unwrap_or_default(),
                 email: registrant.and_then(|r| r.email.clone()).or(g.email),
-                registration_id: g.registration_id,
-                key,
+                registration_id: registrant.map(|r| r.registration_id.clone()),
+                key: g.key,
                 seconds_present,
                 pct_of_scheduled: (pct * 10.0).round() / 10.0,
                 first_join,
@@ -569,6 +592,33 @@ mod tests {
         assert_eq!(ann.pct_of_scheduled, 91.7);
         assert_eq!(ann.outcome, Outcome::Attended);
         assert_eq!((ann.late_minutes, ann.early_leave_minutes), (0, 0));
+    }
+
+    #[test]
+    fn a_registration_listed_twice_is_one_person_and_one_without_an_address_takes_the_records() {
+        let mut phone = reg("r2", "x@x.com");
+        phone.email = None;
+        phone.name = "Bo".into();
+        let m = metrics(
+            &[reg("r1", "ann@x.com"), reg("r1", "ann@x.com"), phone],
+            &[rec(
+                "rep1",
+                Some("Bo@Y.com"),
+                Some("r2"),
+                vec![iv("10:00", "10:10")],
+            )],
+        );
+        assert_eq!(m.people.len(), 2, "{:#?}", m.people);
+        assert_eq!(
+            m.people
+                .iter()
+                .filter(|p| p.key == PersonKey::Registration("r1".into()))
+                .count(),
+            1
+        );
+        let bo = person(&m, "bo@y.com");
+        assert_eq!((bo.name.as_str(), bo.registered), ("Bo", true));
+        assert_eq!(bo.registration_id.as_deref(), Some("r2"));
     }
 
     #[test]

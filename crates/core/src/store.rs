@@ -730,7 +730,10 @@ mod tests {
         };
         let people = |s: &Store| s.attendance_page("w1", &everyone).unwrap();
 
-        let in_steps = Store::open_in_memory().unwrap();
+        // A file: the registrations a sync leaves alone are then read on the recompute's own
+        // connection, from the committed copy.
+        let dir = std::env::temp_dir().join(format!("wd-store-{}", uuid::Uuid::new_v4()));
+        let in_steps = Store::open(&dir.join("cache.sqlite3")).unwrap();
         let before = AttendancePlan {
             new_reports: vec![],
             ..whole.clone()
@@ -796,6 +799,8 @@ mod tests {
             ]
             .map(|(n, o)| (n.to_string(), o.to_string()))
         );
+        drop(in_steps);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A page is read while a sync holds the writer (mid-transaction): it gets the last

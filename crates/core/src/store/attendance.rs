@@ -145,16 +145,21 @@ impl Store {
         // are computed on the other core meanwhile. What this sync brought is already in
         // memory; only older data is read back.
         let registrants = match &plan.registrations {
-            Some(list) => list
-                .iter()
-                .map(|r| Registrant {
-                    registration_id: r.id.clone(),
-                    email: r.email.clone(),
-                    name: registrant_name(r),
-                    status: r.status.clone(),
-                })
-                .collect(),
-            None => stored_registrants(&tx, n)?,
+            Some(list) => Registrants::Given(
+                list.iter()
+                    .map(|r| Registrant {
+                        registration_id: r.id.clone(),
+                        email: r.email.clone(),
+                        name: registrant_name(r),
+                        status: r.status.clone(),
+                    })
+                    .collect(),
+            ),
+            // Registrations this sync leaves alone are read on the recompute's thread, from the
+            // committed copy: this transaction holds the write lock since `webinar_number`, so
+            // that copy is the one it started from. An in-memory copy has one connection.
+            None if self.reader.is_some() => Registrants::Committed(self.path.clone(), n),
+            None => Registrants::Given(stored_registrants(&tx, n)?),
         };
         let reports = kept.len() + fresh.len();
         let mut records = Vec::new();
@@ -181,7 +186,11 @@ impl Store {
             old: self.sheets.get(&tx, n)?,
         };
         let (written, computed) = std::thread::scope(|s| {
-            let computed = s.spawn(move || inputs.compute(rules, now));
+            let computed = std::thread::Builder::new()
+                .name("recompute".into())
+                .spawn_scoped(s, move || inputs.compute(rules, now))
+                // As `thread::scope`'s own `spawn` does: only a system out of threads fails here.
+                .expect("a thread for the recompute");
             let written = write_sync(&tx, plan, n, &fresh, now);
             (written, computed.join())
         });
@@ -655,8 +664,8 @@ pub(super) fn millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} ms")))
 }
 
-fn stored_registrants(tx: &Transaction<'_>, n: i64) -> Result<Vec<Registrant>, StoreError> {
-    let mut stmt = tx.prepare(
+fn stored_registrants(conn: &rusqlite::Connection, n: i64) -> Result<Vec<Registrant>, StoreError> {
+    let mut stmt = conn.prepare(
         "SELECT id, email, first_name, last_name, status FROM registrations WHERE w = ?1",
     )?;
     let rows = stmt.query_map([n], |r| {
@@ -938,13 +947,37 @@ struct Inputs {
     end: Option<DateTime<Utc>>,
     /// Report versions kept (with this sync's): none means nobody has an outcome yet.
     reports: usize,
-    registrants: Vec<Registrant>,
+    registrants: Registrants,
     /// Kept report versions, as stored: (id, records JSON), parsed by `compute`.
     stored: Vec<(String, String)>,
     /// This sync's new records.
     records: Vec<Record>,
     /// The sheet as last written, to tell who changed.
     old: Option<Arc<Loaded>>,
+}
+
+/// Whose registrations a recompute matches records to.
+enum Registrants {
+    Given(Vec<Registrant>),
+    /// Those of webinar number `n` in the committed copy at this path.
+    Committed(std::path::PathBuf, i64),
+}
+
+impl Registrants {
+    fn read(self) -> Result<Vec<Registrant>, StoreError> {
+        match self {
+            Registrants::Given(list) => Ok(list),
+            Registrants::Committed(path, n) => {
+                let conn =
+                    rusqlite::Connection::open(&path).map_err(|source| StoreError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
+                conn.pragma_update(None, "query_only", "ON")?;
+                stored_registrants(&conn, n)
+            }
+        }
+    }
 }
 
 /// A webinar's metrics and its new sheet.
@@ -977,10 +1010,11 @@ impl Inputs {
                 (s, e)
             }
         };
+        let registrants = self.registrants.read()?;
         let mut metrics = if self.reports == 0 {
-            before_any_report(&self.registrants)
+            before_any_report(&registrants)
         } else {
-            session_metrics(start, end, &self.registrants, &self.records, rules)
+            session_metrics(start, end, &registrants, &self.records, rules)
         };
         drop(self.records);
         let people: Vec<SheetPerson> = std::mem::take(&mut metrics.people)
@@ -1077,7 +1111,7 @@ fn recompute(
         start: start.as_deref().map(parse_time).transpose()?,
         end: end.as_deref().map(parse_time).transpose()?,
         reports: report_count,
-        registrants: stored_registrants(tx, n)?,
+        registrants: Registrants::Given(stored_registrants(tx, n)?),
         stored,
         records: Vec::new(),
         old,

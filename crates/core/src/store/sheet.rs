@@ -58,26 +58,32 @@ impl Sheet {
     pub fn new(people: Vec<SheetPerson>) -> Self {
         // Positions are sorted, not the people (moving a person moves some 250 bytes), then
         // the people are put in that order once.
-        let mut order: Vec<u32> = (0..people.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&people[a as usize], &people[b as usize]);
-            a.name_lower
-                .cmp(&b.name_lower)
-                .then_with(|| a.key.cmp(&b.key))
-        });
+        let order = sort_by_text(
+            people.len(),
+            |i| people[i].name_lower.as_bytes(),
+            |a, b| {
+                let (a, b) = (&people[a as usize], &people[b as usize]);
+                a.name_lower
+                    .cmp(&b.name_lower)
+                    .then_with(|| a.key.cmp(&b.key))
+            },
+        );
         let mut slots: Vec<Option<SheetPerson>> = people.into_iter().map(Some).collect();
         let people: Vec<SheetPerson> = order
             .iter()
             .map(|&i| slots[i as usize].take().expect("each position once"))
             .collect();
-        let mut by_email: Vec<u32> = (0..people.len() as u32).collect();
         // Ties (a shared address, or none) by position, which is name order.
-        by_email.sort_unstable_by(|&a, &b| {
-            people[a as usize]
-                .email_lower
-                .cmp(&people[b as usize].email_lower)
-                .then(a.cmp(&b))
-        });
+        let by_email = sort_by_text(
+            people.len(),
+            |i| people[i].email_lower.as_deref().unwrap_or("").as_bytes(),
+            |a, b| {
+                people[a as usize]
+                    .email_lower
+                    .cmp(&people[b as usize].email_lower)
+                    .then(a.cmp(&b))
+            },
+        );
         Self { people, by_email }
     }
 
@@ -103,6 +109,40 @@ impl Sheet {
         }
         out
     }
+}
+
+/// Positions `0..n` in the order `cmp` gives, where `text(i)` is the text `cmp` compares first
+/// (`cmp` must order by it before anything else). Sorted by the text's first eight bytes as one
+/// integer first, then only runs sharing those bytes by `cmp`: most comparisons are then of
+/// integers side by side in memory instead of texts scattered over the heap (sorting 100,000
+/// names took a fifth of a large session's recompute).
+fn sort_by_text<'a>(
+    n: usize,
+    text: impl Fn(usize) -> &'a [u8],
+    cmp: impl Fn(u32, u32) -> std::cmp::Ordering,
+) -> Vec<u32> {
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .map(|i| {
+            let t = text(i);
+            let mut head = [0u8; 8];
+            let len = t.len().min(8);
+            head[..len].copy_from_slice(&t[..len]);
+            // Big-endian: integers order as the bytes do; a shorter text, padded with zeros,
+            // comes first unless it is followed by zeros, and then `cmp` decides.
+            (u64::from_be_bytes(head), i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut out: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+    let mut start = 0;
+    while start < keyed.len() {
+        let end = start + keyed[start..].partition_point(|&(h, _)| h == keyed[start].0);
+        if end - start > 1 {
+            out[start..end].sort_unstable_by(|&a, &b| cmp(a, b));
+        }
+        start = end;
+    }
+    out
 }
 
 /// The `emails` pattern that finds a lower-case e-mail (see [`Sheet::emails`]).
@@ -477,6 +517,54 @@ mod tests {
         );
         assert!(sheet.emails().contains(&email_line("cy@b.example")));
         assert!(!sheet.emails().contains(&email_line("y@b.example")));
+    }
+
+    #[test]
+    fn sorting_by_text_orders_as_the_whole_texts_do() {
+        let texts = [
+            "ab",
+            "ab\0",
+            "abcdefgh2",
+            "abcdefgh10",
+            "",
+            "abcdefgh",
+            "z",
+            "abcdefgh",
+            "Ä",
+            "a",
+        ];
+        let sorted = sort_by_text(
+            texts.len(),
+            |i| texts[i].as_bytes(),
+            |a, b| texts[a as usize].cmp(texts[b as usize]).then(a.cmp(&b)),
+        );
+        let mut expected: Vec<u32> = (0..texts.len() as u32).collect();
+        expected.sort_by(|&a, &b| texts[a as usize].cmp(texts[b as usize]).then(a.cmp(&b)));
+        assert_eq!(
+            sorted,
+            expected,
+            "{:?}",
+            sorted
+                .iter()
+                .map(|&i| texts[i as usize])
+                .collect::<Vec<_>>()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sorting_by_text_equals_a_plain_sort(
+            texts in proptest::collection::vec("[a\\x00Äb]{0,10}", 0..60)
+        ) {
+            let sorted = sort_by_text(
+                texts.len(),
+                |i| texts[i].as_bytes(),
+                |a, b| texts[a as usize].cmp(&texts[b as usize]).then(a.cmp(&b)),
+            );
+            let mut expected: Vec<u32> = (0..texts.len() as u32).collect();
+            expected.sort_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]).then(a.cmp(&b)));
+            proptest::prop_assert_eq!(sorted, expected);
+        }
     }
 
     #[test]
