@@ -111,16 +111,18 @@ impl Store {
         }
         let mut answers =
             conn.prepare_cached("SELECT answers FROM registrations WHERE w = ?1 AND id = ?2")?;
+        let is_them: Box<dyn Fn(&super::sheet::SheetPerson) -> bool> = match who {
+            PersonRef::Email(email) => {
+                let email = email.trim().to_lowercase();
+                Box::new(move |p| p.email_lower.as_deref() == Some(email.as_str()))
+            }
+            PersonRef::InSession { person_key, .. } => Box::new(move |p| &p.key == person_key),
+        };
         for (webinar_id, n) in sheets {
             let Some(sheet) = self.sheets.get(&conn, n)? else {
                 continue;
             };
-            let found = sheet.people().iter().filter(|p| match who {
-                PersonRef::Email(email) => {
-                    p.email_lower.as_deref() == Some(email.trim().to_lowercase().as_str())
-                }
-                PersonRef::InSession { person_key, .. } => &p.key == person_key,
-            });
+            let found = sheet.people().iter().filter(|p| is_them(p));
             // One e-mail matched two ways in one session (by registration and by address):
             // the longer presence is the one the session's table counts.
             let Some(p) = found.max_by_key(|p| p.seconds_present) else {
