@@ -41,6 +41,21 @@ pub fn cli_binary() -> PathBuf {
     app_binary().with_file_name(format!("webinar-desk-cli{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// Starts GNOME Keyring in the current D-Bus session, unlocked, and waits (up to 5 s) until it
+/// owns the Secret Service name and its default collection answers as unlocked. `--unlock`
+/// returns before the daemon has taken the name: a program asking meanwhile had D-Bus start a
+/// second, locked daemon ("unlock prompt was dismissed", seen once under load). The wait asks
+/// the bus who owns the name first, which starts nothing.
+const UNLOCKED_KEYRING: &str = "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; \
+     i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+             org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+             | grep -q 'boolean true' \
+         && dbus-send --session --print-reply --dest=org.freedesktop.secrets \
+             /org/freedesktop/secrets/aliases/default org.freedesktop.DBus.Properties.Get \
+             string:org.freedesktop.Secret.Collection string:Locked 2>/dev/null \
+             | grep -q 'boolean false'; \
+     do [ $i -ge 50 ] && break; sleep 0.1; i=$((i+1)); done";
+
 /// Runs `program` inside a private D-Bus session whose GNOME Keyring (kept in `keyring_dir`)
 /// is unlocked: the real Secret Service, as on a Linux desktop.
 pub fn with_keyring(keyring_dir: &Path, program: &Path, args: &[&str]) -> Command {
@@ -49,7 +64,13 @@ pub fn with_keyring(keyring_dir: &Path, program: &Path, args: &[&str]) -> Comman
     std::fs::create_dir_all(keyring_dir).unwrap();
     let mut command = grouped("dbus-run-session");
     command
-        .args(["--", "sh", "-c", "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec \"$@\"", "sh"])
+        .args([
+            "--",
+            "sh",
+            "-c",
+            &format!("{UNLOCKED_KEYRING}; exec \"$@\""),
+            "sh",
+        ])
         .arg(program)
         .args(args)
         .env("XDG_DATA_HOME", keyring_dir);
@@ -219,9 +240,8 @@ impl Desktop {
         );
         // One D-Bus session per driver: its keyring lives in XDG_DATA_HOME, which persists
         // across launches, so the next session finds the refresh token the last one filed.
-        let script = format!(
-            "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec tauri-driver --port {port} --native-port {native}"
-        );
+        let script =
+            format!("{UNLOCKED_KEYRING}; exec tauri-driver --port {port} --native-port {native}");
         let driver = grouped("dbus-run-session")
             .args(["--", "sh", "-c", &script])
             .env("DISPLAY", &self.display)
