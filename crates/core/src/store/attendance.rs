@@ -223,20 +223,19 @@ impl Store {
 
     /// The organizer's outcome rules (the defaults until changed).
     pub fn attendance_rules(&self) -> Result<Rules, StoreError> {
-        let conn = self.read();
-        Ok(conn
-            .query_row(
-                "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
-                [],
-                |r| {
-                    Ok(Rules {
-                        attended_pct: r.get(0)?,
-                        completion_pct: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?
-            .unwrap_or_default())
+        stored_rules(&self.read())
+    }
+
+    /// A webinar's number and its sheet as last committed; `None` when it has none.
+    pub(super) fn sheet_of(
+        &self,
+        conn: &rusqlite::Connection,
+        webinar_id: &str,
+    ) -> Result<Option<(i64, Arc<Loaded>)>, StoreError> {
+        let Some(n) = known_number(conn, webinar_id)? else {
+            return Ok(None);
+        };
+        Ok(self.sheets.get(conn, n)?.map(|sheet| (n, sheet)))
     }
 
     /// Saves new outcome rules and recomputes every webinar's metrics from the kept data with
@@ -351,10 +350,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (sheet, mut answers) = {
             let conn = self.read();
-            let Some(n) = known_number(&conn, webinar_id)? else {
-                return Ok(());
-            };
-            let Some(sheet) = self.sheets.get(&conn, n)? else {
+            let Some((n, sheet)) = self.sheet_of(&conn, webinar_id)? else {
                 return Ok(());
             };
             // Every answer of the session at once, in one pass over its registrations' rows in
@@ -396,15 +392,11 @@ impl Store {
         q: &PageQuery,
     ) -> Result<Page<AttendanceRow>, StoreError> {
         let conn = self.read();
-        let empty = Page {
-            rows: Vec::new(),
-            total: 0,
-        };
-        let Some(n) = known_number(&conn, webinar_id)? else {
-            return Ok(empty);
-        };
-        let Some(sheet) = self.sheets.get(&conn, n)? else {
-            return Ok(empty);
+        let Some((n, sheet)) = self.sheet_of(&conn, webinar_id)? else {
+            return Ok(Page {
+                rows: Vec::new(),
+                total: 0,
+            });
         };
         let (chosen, total) = sheet.select(q);
         let mut answers =
@@ -480,10 +472,7 @@ impl Store {
         webinar_ids
             .iter()
             .map(|w| {
-                let Some(n) = known_number(&conn, w)? else {
-                    return Ok(Vec::new());
-                };
-                let Some(sheet) = self.sheets.get(&conn, n)? else {
+                let Some((_, sheet)) = self.sheet_of(&conn, w)? else {
                     return Ok(Vec::new());
                 };
                 sheet
@@ -781,8 +770,25 @@ pub(super) fn unpack_records(report_id: &str, json: &str) -> Result<Vec<Record>,
 pub struct Rewritten {
     /// Registration rows inserted, changed or removed.
     pub registrations: usize,
-    /// Person rows (one per person per session) inserted, changed or removed.
+    /// People added to, changed on or gone from the session's sheet.
     pub people: usize,
+}
+
+/// The organizer's outcome rules as kept (the defaults until changed).
+fn stored_rules(conn: &rusqlite::Connection) -> Result<Rules, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
+            [],
+            |r| {
+                Ok(Rules {
+                    attended_pct: r.get(0)?,
+                    completion_pct: r.get(1)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default())
 }
 
 /// Ids of the report versions kept for a webinar.
@@ -1156,19 +1162,7 @@ pub(super) fn fill_missing_sheets(
     if missing.is_empty() {
         return Ok(0);
     }
-    let rules = tx
-        .query_row(
-            "SELECT attended_pct, completion_pct FROM attendance_rules WHERE id = 1",
-            [],
-            |r| {
-                Ok(Rules {
-                    attended_pct: r.get(0)?,
-                    completion_pct: r.get(1)?,
-                })
-            },
-        )
-        .optional()?
-        .unwrap_or_default();
+    let rules = stored_rules(&tx)?;
     for (w, n, start, end) in &missing {
         recompute(&tx, w, *n, (start, end), None, rules, now)?;
     }

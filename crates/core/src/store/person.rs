@@ -228,11 +228,7 @@ impl Store {
     /// Each person's merged presence in a session (name, e-mail, intervals), by name: the
     /// interval export.
     pub fn presence(&self, webinar_id: &str) -> Result<Vec<crate::export::Presence>, StoreError> {
-        let conn = self.read();
-        let Some(n) = known_number(&conn, webinar_id)? else {
-            return Ok(Vec::new());
-        };
-        let Some(sheet) = self.sheets.get(&conn, n)? else {
+        let Some((_, sheet)) = self.sheet_of(&self.read(), webinar_id)? else {
             return Ok(Vec::new());
         };
         sheet
