@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::directory::TENANT_ID;
@@ -50,8 +51,9 @@ impl Ctx {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
 
-    pub(crate) fn json(&self, status: StatusCode, body: Value) -> Response {
-        let mut r = (status, body.to_string()).into_response();
+    pub(crate) fn json(&self, status: StatusCode, body: impl Serialize) -> Response {
+        let body = serde_json::to_string(&body).expect("plain data serializes");
+        let mut r = (status, body).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"),
@@ -492,7 +494,7 @@ impl PageWindow {
         Ok(Self { offset, size })
     }
 
-    pub(crate) fn slice<T>(&self, items: &[T], to_json: impl Fn(&T) -> Value) -> Vec<Value> {
+    pub(crate) fn slice<'a, T, J>(&self, items: &'a [T], to_json: impl Fn(&'a T) -> J) -> Vec<J> {
         items
             .iter()
             .skip(self.offset)
@@ -504,27 +506,40 @@ impl PageWindow {
     pub(crate) fn respond(
         &self,
         ctx: &Ctx,
-        value: Vec<Value>,
+        value: Vec<impl Serialize>,
         total: usize,
         query: &HashMap<String, String>,
         link_base: &str,
         context: &str,
     ) -> Response {
         let end = (self.offset + self.size).min(total);
-        let mut body = json!({"@odata.context": context, "value": value});
-        if end < total {
-            // Graph carries the caller's $top into the next link.
+        // Graph carries the caller's $top into the next link.
+        let next_link = (end < total).then(|| {
             let top = query
                 .get("$top")
                 .map(|t| format!("&$top={t}"))
                 .unwrap_or_default();
-            body["@odata.nextLink"] = Value::String(format!(
-                "{link_base}?$skiptoken={}{top}",
-                encode_skiptoken(end)
-            ));
-        }
-        ctx.json(StatusCode::OK, body)
+            format!("{link_base}?$skiptoken={}{top}", encode_skiptoken(end))
+        });
+        ctx.json(
+            StatusCode::OK,
+            PageJson {
+                context,
+                value,
+                next_link,
+            },
+        )
     }
+}
+
+/// A collection page as Graph sends it.
+#[derive(Debug, Serialize)]
+struct PageJson<'a, T> {
+    #[serde(rename = "@odata.context")]
+    context: &'a str,
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
 }
 
 fn encode_skiptoken(offset: usize) -> String {

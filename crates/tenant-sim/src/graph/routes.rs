@@ -166,30 +166,26 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
         ) => {
             let now = sim.now();
             let window = PageWindow::of(sim, ctx, &req.query)?;
-            let (records, total) = privileged(sim, ctx, caller, id, |w| {
+            // The page is written while the webinar is borrowed: its items borrow from it.
+            privileged(sim, ctx, caller, id, |w| {
                 check_session(ctx, w, sid)?;
-                w.visible_reports(now)
+                let report = w
+                    .visible_reports(now)
                     .into_iter()
                     .find(|r| r.id == *rid)
-                    .map(|r| {
-                        (
-                            window.slice(&r.records, webinars::record_json),
-                            r.records.len(),
-                        )
-                    })
-                    .ok_or_else(|| not_found(ctx, "Attendance report", rid))
-            })?;
-            Ok(window.respond(
-                ctx,
-                records,
-                total,
-                &req.query,
-                &format!(
-                    "{}/solutions/virtualEvents/webinars/{id}/sessions/{sid}/attendanceReports/{rid}/attendanceRecords",
-                    req.base
-                ),
-                &context(req, "Collection(microsoft.graph.attendanceRecord)"),
-            ))
+                    .ok_or_else(|| not_found(ctx, "Attendance report", rid))?;
+                Ok(window.respond(
+                    ctx,
+                    window.slice(&report.records, webinars::RecordJson::of),
+                    report.records.len(),
+                    &req.query,
+                    &format!(
+                        "{}/solutions/virtualEvents/webinars/{id}/sessions/{sid}/attendanceReports/{rid}/attendanceRecords",
+                        req.base
+                    ),
+                    &context(req, "Collection(microsoft.graph.attendanceRecord)"),
+                ))
+            })
         }
         (&Method::GET, [id, "registrationConfiguration"]) => {
             let body = read(sim, ctx, caller, id, |w| {
@@ -251,23 +247,20 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
                 ));
             }
             let window = PageWindow::of(sim, ctx, &req.query)?;
-            let (list, total) = privileged(sim, ctx, caller, id, |w| {
-                Ok((
-                    window.slice(&w.registrants, webinars::registration_json),
+            // The page is written while the webinar is borrowed: its items borrow from it.
+            privileged(sim, ctx, caller, id, |w| {
+                Ok(window.respond(
+                    ctx,
+                    window.slice(&w.registrants, webinars::RegistrationJson::of),
                     w.registrants.len(),
+                    &req.query,
+                    &format!(
+                        "{}/solutions/virtualEvents/webinars/{id}/registrations",
+                        req.base
+                    ),
+                    &context(req, "Collection(microsoft.graph.virtualEventRegistration)"),
                 ))
-            })?;
-            Ok(window.respond(
-                ctx,
-                list,
-                total,
-                &req.query,
-                &format!(
-                    "{}/solutions/virtualEvents/webinars/{id}/registrations",
-                    req.base
-                ),
-                &context(req, "Collection(microsoft.graph.virtualEventRegistration)"),
-            ))
+            })
         }
         (&Method::POST, [id, "registrations"]) => register(sim, ctx, caller, req, id),
         (&Method::GET, [id, key]) if key.starts_with("registrations(") => {
