@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0010_row_digests.sql"),
     include_str!("store/0011_records_with_their_report.sql"),
     include_str!("store/0012_attendance_sheets.sql"),
+    include_str!("store/0013_attendance_versions.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -270,6 +271,18 @@ impl Store {
     }
 
     /// The connection for reads outside a write: each statement sees the last commit.
+    /// A read-only connection of its own to the local copy's file, for work that reads one
+    /// snapshot of it beside the writer and the pages.
+    fn snapshot(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
     fn read(&self) -> MutexGuard<'_, Connection> {
         match &self.reader {
             Some(reader) => reader.lock().unwrap_or_else(|p| p.into_inner()),

@@ -128,72 +128,74 @@ impl Store {
         rules: Rules,
         now: DateTime<Utc>,
     ) -> Result<Rewritten, StoreError> {
+        std::thread::scope(|s| {
+            // The recompute needs only the committed copy and this sync's data, so for a file
+            // it starts at once on a connection of its own, while this sync waits for the
+            // writer and writes its rows: when several sessions sync together, each one's
+            // metrics are mostly computed by its turn to write.
+            let early = self.reader.is_some().then(|| {
+                let (version, read) = std::sync::mpsc::sync_channel(1);
+                let computed = spawn_recompute(s, move || {
+                    let mut conn = self.snapshot()?;
+                    let snapshot = conn.transaction()?;
+                    let n = known_number(&snapshot, &plan.webinar_id)?;
+                    // The snapshot is the copy as of this first read; the writer learns at
+                    // once which version it is (it may have stopped listening: it failed).
+                    let at = n.map(|n| version_of(&snapshot, n)).transpose()?;
+                    let _ = version.send(at.unwrap_or(0));
+                    let inputs = self.gather(&snapshot, plan, n)?;
+                    drop(snapshot);
+                    inputs.compute(rules, now)
+                });
+                Early {
+                    version: read,
+                    computed,
+                }
+            });
+            // Meanwhile this thread works out the rows, also before taking the writer.
+            let rows = Rows::of(plan);
+            self.write_attendance(s, plan, &rows, rules, now, early)
+        })
+    }
+
+    /// The transaction of [`Store::apply_attendance`]: the rows, and the metrics computed
+    /// `early` when they were computed from the copy this transaction starts from (the
+    /// webinar's version tells); otherwise computed here, beside the writes.
+    fn write_attendance<'scope, 'env>(
+        &'env self,
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        plan: &'env AttendancePlan,
+        rows: &Rows<'_>,
+        rules: Rules,
+        now: DateTime<Utc>,
+        early: Option<Early<'scope>>,
+    ) -> Result<Rewritten, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let w = plan.webinar_id.as_str();
+        // From here the transaction holds the write lock: nothing of this webinar changes
+        // under it, so a recompute from this version stays right until the commit.
         let n = webinar_number(&tx, w)?;
-        // A report already kept is never rewritten: its records are already here.
-        let stored = stored_reports(&tx, w)?;
-        let kept: HashSet<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
-        let mut seen = HashSet::new();
-        let fresh: Vec<&ReportRow> = plan
-            .new_reports
-            .iter()
-            .filter(|r| !kept.contains(r.id.as_str()) && seen.insert(r.id.as_str()))
-            .collect();
-        // Everything the metrics need is gathered before this sync's rows are written, so they
-        // are computed on the other core meanwhile. What this sync brought is already in
-        // memory; only older data is read back.
-        let registrants = match &plan.registrations {
-            Some(list) => Registrants::Given(
-                list.iter()
-                    .map(|r| Registrant {
-                        registration_id: r.id.clone(),
-                        email: r.email.clone(),
-                        name: registrant_name(r),
-                        status: r.status.clone(),
-                    })
-                    .collect(),
-            ),
-            // Registrations this sync leaves alone are read on the recompute's thread, from the
-            // committed copy: this transaction holds the write lock since `webinar_number`, so
-            // that copy is the one it started from. An in-memory copy has one connection.
-            None if self.reader.is_some() => Registrants::Committed(self.path.clone(), n),
-            None => Registrants::Given(stored_registrants(&tx, n)?),
-        };
-        let reports = kept.len() + fresh.len();
-        let mut records = Vec::new();
-        for rep in &fresh {
-            records.extend(rep.records.iter().map(|r| Record {
-                report_id: rep.id.clone(),
-                email: r.email.clone(),
-                name: r.name.clone(),
-                identity_id: r.identity_id.clone(),
-                registration_id: r.registration_id.clone(),
-                role: r.role.clone(),
-                // At the precision they are kept in, so these metrics equal any later
-                // recompute from the store (and an unchanged row is not rewritten then).
-                intervals: r.intervals.iter().map(kept_precision).collect(),
-            }));
-        }
-        let inputs = Inputs {
-            start: plan.scheduled_start,
-            end: plan.scheduled_end,
-            reports,
-            registrants,
-            stored,
-            records,
-            old: self.sheets.get(&tx, n)?,
-        };
-        let (written, computed) = std::thread::scope(|s| {
-            let computed = std::thread::Builder::new()
-                .name("recompute".into())
-                .spawn_scoped(s, move || inputs.compute(rules, now))
-                // As `thread::scope`'s own `spawn` does: only a system out of threads fails here.
-                .expect("a thread for the recompute");
-            let written = write_sync(&tx, plan, n, &fresh, now);
-            (written, computed.join())
+        let version = version_of(&tx, n)?;
+        let early = early.and_then(|e| {
+            let current = e.version.recv().is_ok_and(|at| at == version);
+            if !current {
+                tracing::debug!(webinar = w, "the early recompute read an older copy; again");
+            }
+            current.then_some(e.computed)
         });
+        let computed = match early {
+            Some(computed) => computed,
+            None => {
+                let inputs = self.gather(&tx, plan, Some(n))?;
+                spawn_recompute(s, move || inputs.compute(rules, now))
+            }
+        };
+        let kept = report_ids(&tx, w)?;
+        let fresh = fresh_reports(plan, &kept);
+        let reports = kept.len() + fresh.len();
+        let written = write_sync(&tx, plan, rows, n, &fresh, now);
+        let computed = computed.join();
         let registrations = written?;
         let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         let people = computed.changed;
@@ -218,6 +220,60 @@ impl Store {
         Ok(Rewritten {
             registrations,
             people,
+        })
+    }
+
+    /// What a recompute of the webinar works from, as `conn` sees the local copy (one
+    /// snapshot: callers read in one transaction), with this sync's data. `n` is `None` for a
+    /// webinar nothing was ever kept for.
+    fn gather(
+        &self,
+        conn: &rusqlite::Connection,
+        plan: &AttendancePlan,
+        n: Option<i64>,
+    ) -> Result<Inputs, StoreError> {
+        let w = plan.webinar_id.as_str();
+        let (stored, old) = match n {
+            Some(n) => (stored_reports(conn, w)?, self.sheets.get(conn, n)?),
+            None => (Vec::new(), None),
+        };
+        let kept: HashSet<String> = stored.iter().map(|(id, _)| id.clone()).collect();
+        let fresh = fresh_reports(plan, &kept);
+        let registrants = match (&plan.registrations, n) {
+            (Some(list), _) => list
+                .iter()
+                .map(|r| Registrant {
+                    registration_id: r.id.clone(),
+                    email: r.email.clone(),
+                    name: registrant_name(r),
+                    status: r.status.clone(),
+                })
+                .collect(),
+            (None, Some(n)) => stored_registrants(conn, n)?,
+            (None, None) => Vec::new(),
+        };
+        let mut records = Vec::new();
+        for rep in &fresh {
+            records.extend(rep.records.iter().map(|r| Record {
+                report_id: rep.id.clone(),
+                email: r.email.clone(),
+                name: r.name.clone(),
+                identity_id: r.identity_id.clone(),
+                registration_id: r.registration_id.clone(),
+                role: r.role.clone(),
+                // At the precision they are kept in, so these metrics equal any later
+                // recompute from the store (and an unchanged row is not rewritten then).
+                intervals: r.intervals.iter().map(kept_precision).collect(),
+            }));
+        }
+        Ok(Inputs {
+            start: plan.scheduled_start,
+            end: plan.scheduled_end,
+            reports: kept.len() + fresh.len(),
+            registrants,
+            stored,
+            records,
+            old,
         })
     }
 
@@ -679,11 +735,11 @@ fn stored_registrants(conn: &rusqlite::Connection, n: i64) -> Result<Vec<Registr
 /// Every kept report version of the webinar: its id and its records as stored (JSON, parsed
 /// by [`unpack_records`] where the metrics are computed).
 fn stored_reports(
-    tx: &Transaction<'_>,
+    conn: &rusqlite::Connection,
     webinar_id: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt =
-        tx.prepare("SELECT id, records FROM attendance_reports WHERE webinar_id = ?1")?;
+        conn.prepare("SELECT id, records FROM attendance_reports WHERE webinar_id = ?1")?;
     let rows = stmt.query_map([webinar_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -810,11 +866,86 @@ fn digest(content: impl Hash) -> i64 {
     h.finish() as i64
 }
 
+/// A sync's rows as they are written, worked out before the writer is taken: each
+/// registration's columns and digest, each new report's records packed.
+struct Rows<'p> {
+    registrations: Option<Vec<RegistrationValues<'p>>>,
+    /// Report id → its records as stored.
+    packed: HashMap<&'p str, String>,
+}
+
+/// A registration's columns, as [`REGISTRATION_COLUMNS_WRITTEN`] lists them.
+struct RegistrationValues<'p> {
+    id: &'p str,
+    email: Option<&'p str>,
+    email_lower: Option<String>,
+    first_name: &'p str,
+    last_name: &'p str,
+    name_lower: String,
+    status: &'p str,
+    registered_at: Option<String>,
+    canceled_at: Option<String>,
+    user_id: Option<&'p str>,
+    answers: String,
+    digest: i64,
+}
+
+impl<'p> Rows<'p> {
+    fn of(plan: &'p AttendancePlan) -> Self {
+        let registrations = plan.registrations.as_ref().map(|list| {
+            list.iter()
+                .map(|r| {
+                    let registered_at = r.registered_at.map(|t| t.to_rfc3339());
+                    let canceled_at = r.canceled_at.map(|t| t.to_rfc3339());
+                    let answers = serde_json::to_string(&r.answers).expect("strings serialize");
+                    let digest = digest((
+                        &r.email,
+                        &r.first_name,
+                        &r.last_name,
+                        &r.status,
+                        &registered_at,
+                        &canceled_at,
+                        &r.user_id,
+                        &answers,
+                    ));
+                    RegistrationValues {
+                        id: &r.id,
+                        email: r.email.as_deref(),
+                        email_lower: r.email.as_ref().map(|e| e.trim().to_lowercase()),
+                        first_name: &r.first_name,
+                        last_name: &r.last_name,
+                        name_lower: registrant_name(r).to_lowercase(),
+                        status: &r.status,
+                        registered_at,
+                        canceled_at,
+                        user_id: r.user_id.as_deref(),
+                        answers,
+                        digest,
+                    }
+                })
+                .collect()
+        });
+        let packed = plan
+            .new_reports
+            .iter()
+            .map(|rep| (rep.id.as_str(), pack_records(&rep.records)))
+            .collect();
+        Rows {
+            registrations,
+            packed,
+        }
+    }
+}
+
+const REGISTRATION_COLUMNS_WRITTEN: &str = "w, id, email, email_lower, first_name, last_name, \
+     name_lower, status, registered_at, canceled_at, user_id, answers, digest";
+
 /// Writes this sync's registrations (only those changed), questions, and new reports with
 /// their records. Returns how many registration rows were rewritten.
 fn write_sync(
     tx: &Transaction<'_>,
     plan: &AttendancePlan,
+    rows: &Rows<'_>,
     n: i64,
     fresh: &[&ReportRow],
     now: DateTime<Utc>,
@@ -833,14 +964,13 @@ fn write_sync(
         )?;
     }
     let mut rewritten = 0;
-    if let Some(registrations) = &plan.registrations {
+    if let Some(registrations) = &rows.registrations {
         let mut kept = row_digests(
             tx,
             "SELECT id, rowid, digest FROM registrations WHERE w = ?1",
             n,
         )?;
-        let columns = "w, id, email, email_lower, first_name, last_name, name_lower, status, \
-                       registered_at, canceled_at, user_id, answers, digest";
+        let columns = REGISTRATION_COLUMNS_WRITTEN;
         let mut insert = tx.prepare(&format!(
             "INSERT INTO registrations ({columns})
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -851,36 +981,23 @@ fn write_sync(
              WHERE rowid = ?14"
         ))?;
         for r in registrations {
-            let registered_at = r.registered_at.map(|t| t.to_rfc3339());
-            let canceled_at = r.canceled_at.map(|t| t.to_rfc3339());
-            let answers = serde_json::to_string(&r.answers).expect("strings serialize");
-            let d = digest((
-                &r.email,
-                &r.first_name,
-                &r.last_name,
-                &r.status,
-                &registered_at,
-                &canceled_at,
-                &r.user_id,
-                &answers,
-            ));
             let row = params![
                 n,
                 r.id,
                 r.email,
-                r.email.as_ref().map(|e| e.trim().to_lowercase()),
+                r.email_lower,
                 r.first_name,
                 r.last_name,
-                registrant_name(r).to_lowercase(),
+                r.name_lower,
                 r.status,
-                registered_at,
-                canceled_at,
+                r.registered_at,
+                r.canceled_at,
                 r.user_id,
-                answers,
-                d,
+                r.answers,
+                r.digest,
             ];
-            match kept.remove(&r.id) {
-                Some((_, old)) if old == d => continue,
+            match kept.remove(r.id) {
+                Some((_, old)) if old == r.digest => continue,
                 Some((rowid, _)) => {
                     let mut row = row.to_vec();
                     row.push(&rowid);
@@ -919,7 +1036,7 @@ fn write_sync(
             rep.meeting_end.map(|t| t.to_rfc3339()),
             rep.total_participants,
             at,
-            pack_records(&rep.records),
+            rows.packed[rep.id.as_str()],
         ])?;
     }
     Ok(rewritten)
@@ -959,7 +1076,7 @@ struct Inputs {
     end: Option<DateTime<Utc>>,
     /// Report versions kept (with this sync's): none means nobody has an outcome yet.
     reports: usize,
-    registrants: Registrants,
+    registrants: Vec<Registrant>,
     /// Kept report versions, as stored: (id, records JSON), parsed by `compute`.
     stored: Vec<(String, String)>,
     /// This sync's new records.
@@ -968,28 +1085,41 @@ struct Inputs {
     old: Option<Arc<Loaded>>,
 }
 
-/// Whose registrations a recompute matches records to.
-enum Registrants {
-    Given(Vec<Registrant>),
-    /// Those of webinar number `n` in the committed copy at this path.
-    Committed(std::path::PathBuf, i64),
+/// A recompute computed beside the writer, from its own snapshot of the local copy: the
+/// version of the webinar it read (sent as soon as it is known), then the result.
+struct Early<'scope> {
+    version: std::sync::mpsc::Receiver<i64>,
+    computed: std::thread::ScopedJoinHandle<'scope, Result<Computed, StoreError>>,
 }
 
-impl Registrants {
-    fn read(self) -> Result<Vec<Registrant>, StoreError> {
-        match self {
-            Registrants::Given(list) => Ok(list),
-            Registrants::Committed(path, n) => {
-                let conn =
-                    rusqlite::Connection::open(&path).map_err(|source| StoreError::Open {
-                        path: path.clone(),
-                        source,
-                    })?;
-                conn.pragma_update(None, "query_only", "ON")?;
-                stored_registrants(&conn, n)
-            }
-        }
-    }
+/// Runs a recompute on a thread of its own (named, for profiles).
+fn spawn_recompute<'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    recompute: impl FnOnce() -> Result<Computed, StoreError> + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, Result<Computed, StoreError>> {
+    std::thread::Builder::new()
+        .name("recompute".into())
+        .spawn_scoped(s, recompute)
+        // As `thread::scope`'s own `spawn` does: only a system out of threads fails here.
+        .expect("a thread for the recompute")
+}
+
+/// This sync's report versions that are not kept yet, each once.
+fn fresh_reports<'p>(plan: &'p AttendancePlan, kept: &HashSet<String>) -> Vec<&'p ReportRow> {
+    let mut seen = HashSet::new();
+    plan.new_reports
+        .iter()
+        .filter(|r| !kept.contains(&r.id) && seen.insert(r.id.as_str()))
+        .collect()
+}
+
+/// How many times the webinar's kept data was written (see migration 13).
+fn version_of(conn: &rusqlite::Connection, n: i64) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT version FROM attendance_webinars WHERE n = ?1",
+        [n],
+        |r| r.get(0),
+    )?)
 }
 
 /// A webinar's metrics and its new sheet.
@@ -1001,9 +1131,10 @@ struct Computed {
     sheet: Sheet,
     /// People added, changed or gone since the old sheet; 0 leaves the old sheet as it is.
     changed: usize,
-    /// Whether there was an old sheet (an empty one is still written once, so the session is
-    /// known to be computed).
-    had_sheet: bool,
+    /// The sheet as written (its e-mails, its encoding) when it is to be written: someone on
+    /// it changed, or there was no sheet yet (an empty one is still written once, so the
+    /// session is known to be computed).
+    written: Option<(String, Vec<u8>)>,
 }
 
 impl Inputs {
@@ -1022,7 +1153,7 @@ impl Inputs {
                 (s, e)
             }
         };
-        let registrants = self.registrants.read()?;
+        let registrants = self.registrants;
         let mut metrics = if self.reports == 0 {
             before_any_report(&registrants)
         } else {
@@ -1055,13 +1186,15 @@ impl Inputs {
             }
             None => (sheet.people.len(), false),
         };
+        // Encoded here, beside the writer, rather than while holding it.
+        let written = (changed > 0 || !had_sheet).then(|| (sheet.emails(), sheet.encode()));
         Ok(Computed {
             start,
             end,
             metrics,
             sheet,
             changed,
-            had_sheet,
+            written,
         })
     }
 }
@@ -1123,7 +1256,7 @@ fn recompute(
         start: start.as_deref().map(parse_time).transpose()?,
         end: end.as_deref().map(parse_time).transpose()?,
         reports: report_count,
-        registrants: Registrants::Given(stored_registrants(tx, n)?),
+        registrants: stored_registrants(tx, n)?,
         stored,
         records: Vec::new(),
         old,
@@ -1190,21 +1323,27 @@ fn write_metrics(
         start,
         end,
         metrics: m,
-        sheet,
-        changed,
-        had_sheet,
+        written,
+        ..
     } = computed;
-    let generation = if *changed > 0 || !had_sheet {
-        Some(tx.query_row(
-            "INSERT INTO attendance_sheets (w, generation, emails, people) VALUES (?1, 1, ?2, ?3)
-             ON CONFLICT (w) DO UPDATE SET generation = generation + 1, emails = ?2, people = ?3
-             RETURNING generation",
-            params![n, sheet.emails(), sheet.encode()],
-            |r| r.get(0),
-        )?)
-    } else {
-        None
-    };
+    tx.execute(
+        "UPDATE attendance_webinars SET version = version + 1 WHERE n = ?1",
+        [n],
+    )?;
+    let generation = written
+        .as_ref()
+        .map(|(emails, people)| {
+            tx.query_row(
+                "INSERT INTO attendance_sheets (w, generation, emails, people)
+                 VALUES (?1, 1, ?2, ?3)
+                 ON CONFLICT (w) DO UPDATE SET generation = generation + 1, emails = ?2,
+                     people = ?3
+                 RETURNING generation",
+                params![n, emails, people],
+                |r| r.get(0),
+            )
+        })
+        .transpose()?;
     let presence: Vec<(String, usize)> = m
         .presence
         .iter()
@@ -1249,4 +1388,149 @@ fn write_metrics(
         ],
     )?;
     Ok(generation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::attendance::{RecordRow, RegistrationRow};
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::Duration::minutes(minute)
+    }
+
+    /// A report version in which each of `who` stays from minute `from` to `to`.
+    fn report(id: &str, stays: &[(&str, i64, i64)]) -> ReportRow {
+        ReportRow {
+            id: id.into(),
+            session_id: "s1".into(),
+            meeting_start: Some(at(0)),
+            meeting_end: Some(at(60)),
+            total_participants: Some(stays.len() as i64),
+            records: stays
+                .iter()
+                .map(|&(who, from, to)| RecordRow {
+                    id: format!("{id}-{who}"),
+                    email: Some(format!("{who}@example.com")),
+                    name: Some(who.into()),
+                    identity_id: None,
+                    registration_id: Some(format!("reg-{who}")),
+                    role: Some("Attendee".into()),
+                    total_seconds: Some((to - from) * 60),
+                    intervals: vec![Interval {
+                        join: at(from),
+                        leave: at(to),
+                    }],
+                })
+                .collect(),
+        }
+    }
+
+    fn plan(registered: &[&str], reports: Vec<ReportRow>) -> AttendancePlan {
+        AttendancePlan {
+            webinar_id: "w1".into(),
+            scheduled_start: Some(at(0)),
+            scheduled_end: Some(at(60)),
+            registrations: (!registered.is_empty()).then(|| {
+                registered
+                    .iter()
+                    .map(|who| RegistrationRow {
+                        id: format!("reg-{who}"),
+                        email: Some(format!("{who}@example.com")),
+                        first_name: who.to_string(),
+                        last_name: String::new(),
+                        status: "registered".into(),
+                        registered_at: None,
+                        canceled_at: None,
+                        user_id: None,
+                        answers: BTreeMap::new(),
+                    })
+                    .collect()
+            }),
+            registrations_source: Some("v1.0"),
+            questions: vec![],
+            new_reports: reports,
+            warnings: vec![],
+            links: WebinarLinks::default(),
+        }
+    }
+
+    fn outcomes(store: &Store) -> Vec<(String, String, i64)> {
+        let everyone = PageQuery {
+            limit: 100,
+            ..PageQuery::default()
+        };
+        let page = store.attendance_page("w1", &everyone).unwrap();
+        page.rows
+            .into_iter()
+            .map(|r| (r.name, r.outcome, r.seconds_present))
+            .collect()
+    }
+
+    /// Two syncs of one session race: the second computed its metrics from the copy before
+    /// the first wrote. The writer sees the webinar's version moved and computes them again,
+    /// so the sheet has everyone of every report — as if the syncs had run one after another.
+    #[test]
+    fn metrics_computed_from_an_older_copy_are_computed_again_by_the_writer() {
+        let rules = Rules::default();
+        let now = at(24 * 60);
+        let registered = ["ada", "bob", "cy"];
+        let first = plan(&registered, vec![report("rep-1", &[("ada", 0, 60)])]);
+        let second = plan(&[], vec![report("rep-2", &[("bob", 0, 60)])]);
+        let late = plan(&[], vec![report("rep-3", &[("cy", 10, 60)])]);
+
+        let dir = std::env::temp_dir().join(format!("wd-race-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("cache.sqlite3")).unwrap();
+        store.apply_attendance(&first, rules, now).unwrap();
+        // The late sync's early recompute reads the copy as the first sync left it …
+        let (version, computed) = {
+            let mut conn = store.snapshot().unwrap();
+            let snapshot = conn.transaction().unwrap();
+            let n = known_number(&snapshot, "w1").unwrap();
+            let version = version_of(&snapshot, n.unwrap()).unwrap();
+            let inputs = store.gather(&snapshot, &late, n).unwrap();
+            (version, inputs.compute(rules, now).unwrap())
+        };
+        assert!(
+            computed
+                .sheet
+                .people
+                .iter()
+                .any(|p| p.name == "bob" && p.seconds_present == 0),
+            "the early recompute cannot know Bob came"
+        );
+        // … then the second sync writes, and only then does the late one get the writer.
+        store.apply_attendance(&second, rules, now).unwrap();
+        std::thread::scope(|s| {
+            let (sent, read) = std::sync::mpsc::sync_channel(1);
+            sent.send(version).unwrap();
+            let early = Early {
+                version: read,
+                computed: spawn_recompute(s, move || Ok(computed)),
+            };
+            store.write_attendance(s, &late, &Rows::of(&late), rules, now, Some(early))
+        })
+        .unwrap();
+
+        let one_after_another = Store::open_in_memory().unwrap();
+        for p in [&first, &second, &late] {
+            one_after_another.apply_attendance(p, rules, now).unwrap();
+        }
+        let expected = outcomes(&one_after_another);
+        assert_eq!(
+            expected
+                .iter()
+                .map(|(name, ..)| name.as_str())
+                .collect::<Vec<_>>(),
+            ["ada", "bob", "cy"]
+        );
+        assert_eq!(outcomes(&store), expected);
+        let stats = store.session_stats("w1").unwrap().unwrap();
+        assert_eq!((stats.attended, stats.report_count), (3, 3), "{stats:?}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
