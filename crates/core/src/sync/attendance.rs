@@ -315,11 +315,12 @@ async fn fetch(
     let step = |step: &'static str, done: usize, total: usize| {
         progress(SyncProgress { step, done, total })
     };
-    // Three independent chains run at once (the shared pacer bounds what is in flight): the
-    // webinar itself, registrations with their questions, and sessions → reports → records.
-    // A webinar's time is then its longest chain of pages, not the sum of all of them.
-    step("Reading the webinar, registrations and attendance", 0, 3);
-    let webinar = async { graph.webinar(webinar_id).await.map_err(SyncError::from) };
+    // Two independent chains run at once (the shared pacer bounds what is in flight):
+    // registrations with their questions and then the webinar itself, and sessions → reports →
+    // records. A webinar's time is then its longest chain of pages, not the sum of all of
+    // them; the webinar waits for the shorter chain so that a series' sessions start no more
+    // chains than the pacer lets run at once (a chain kept waiting a step is late by a step).
+    step("Reading the webinar, registrations and attendance", 0, 2);
     let registrations = async {
         let (registrations, source, warning) = match graph.registrations(webinar_id).await {
             Ok((list, endpoint)) => (
@@ -349,7 +350,11 @@ async fn fetch(
                 GraphError::Service(ref s) if s.status == 403 || s.status == 404 => Ok(Vec::new()),
                 e => Err(e),
             })?;
-        Ok((registrations, source, warning, questions, registration_url))
+        let webinar = graph.webinar(webinar_id).await?;
+        Ok((
+            webinar,
+            (registrations, source, warning, questions, registration_url),
+        ))
     };
     let attendance = async {
         let known: HashSet<String> = store.known_report_ids(webinar_id)?;
@@ -390,8 +395,8 @@ async fn fetch(
             join_url,
         ))
     };
-    let (webinar, (registrations, source, warning, questions, registration_url), attendance) =
-        tokio::try_join!(webinar, registrations, attendance)?;
+    let ((webinar, (registrations, source, warning, questions, registration_url)), attendance) =
+        tokio::try_join!(registrations, attendance)?;
     let (reports_known, none_listed, none_known, fetched, join_url) = attendance;
     let mut warnings: Vec<String> = warning.into_iter().collect();
     let mut new_reports = Vec::with_capacity(fetched.len());
