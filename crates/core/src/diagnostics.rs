@@ -703,7 +703,9 @@ fn clock(now: DateTime<Utc>, issuer: Option<&Result<DateTime<Utc>, Failure>>) ->
             let amount = if skew.abs() < 120 {
                 format!("{} s", skew.abs())
             } else {
-                format!("{} min", skew.abs() / 60)
+                // To the nearest minute: Entra's time is read a moment after ours (and in whole
+                // seconds), so a clock 10 minutes off measures 9 min 59 s.
+                format!("{} min", (skew.abs() + 30) / 60)
             };
             if skew.abs() <= CLOCK_TOLERANCE_SECS {
                 Check::pass(
@@ -1053,6 +1055,11 @@ mod tests {
         assert!(ahead.detail.contains("10 min ahead of"), "{}", ahead.detail);
         assert!(ahead.remedy.unwrap().contains("Set time automatically"));
         assert!(at(-601).detail.contains("10 min behind"));
+        assert!(
+            at(598).detail.contains("10 min ahead of"),
+            "rounded, not cut"
+        );
+        assert!(at(569).detail.contains("9 min ahead of"));
     }
 
     #[test]
