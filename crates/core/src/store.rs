@@ -669,8 +669,8 @@ mod tests {
     /// people it changed, and the copy reads exactly as one written in a single sync.
     #[test]
     fn a_session_has_outcomes_from_its_first_report_and_reads_as_one_sync_would_write_it() {
-        use crate::attendance::{Interval, Rules};
-        use crate::sync::attendance::{AttendancePlan, RecordRow, RegistrationRow, ReportRow};
+        use crate::attendance::Rules;
+        use crate::sync::attendance::{AttendancePlan, RegistrationRow, ReportRow};
         let start = DateTime::parse_from_rfc3339("2026-01-02T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
@@ -688,28 +688,8 @@ mod tests {
                 answers: Default::default(),
             })
             .to_vec();
-        let report = |id: &str, stays: &[(&str, i64, i64)]| ReportRow {
-            id: id.into(),
-            session_id: "s1".into(),
-            meeting_start: Some(start),
-            meeting_end: Some(minutes(60)),
-            total_participants: Some(stays.len() as i64),
-            records: stays
-                .iter()
-                .map(|&(who, from, to)| RecordRow {
-                    id: format!("{id}-{who}"),
-                    email: Some(format!("{who}@example.com")),
-                    name: Some(who.into()),
-                    identity_id: None,
-                    registration_id: (who != "eve").then(|| format!("reg-{who}")),
-                    role: Some("Attendee".into()),
-                    total_seconds: Some((to - from) * 60),
-                    intervals: vec![Interval {
-                        join: minutes(from),
-                        leave: minutes(to),
-                    }],
-                })
-                .collect(),
+        let report = |id: &str, stays: &[(&str, i64, i64)]| {
+            attendance::tests::report_of(id, start, stays, &["eve"])
         };
         // Ada, Bob (20 minutes) and Cy come, Dee does not, Eve comes unregistered; the meeting
         // is restarted and Bob comes back, Cy stays to the end and Dee looks in.
@@ -742,8 +722,8 @@ mod tests {
         };
         let people = |s: &Store| s.attendance_page("w1", &everyone).unwrap();
 
-        // A file: the registrations a sync leaves alone are then read on the recompute's own
-        // connection, from the committed copy.
+        // A file: each sync's metrics are then computed early, from a snapshot connection of
+        // their own, and the registrations a sync leaves alone read there.
         let dir = std::env::temp_dir().join(format!("wd-store-{}", uuid::Uuid::new_v4()));
         let in_steps = Store::open(&dir.join("cache.sqlite3")).unwrap();
         let before = AttendancePlan {

@@ -1391,7 +1391,7 @@ fn write_metrics(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::sync::attendance::{RecordRow, RegistrationRow};
 
@@ -1402,13 +1402,20 @@ mod tests {
             + chrono::Duration::minutes(minute)
     }
 
-    /// A report version in which each of `who` stays from minute `from` to `to`.
-    fn report(id: &str, stays: &[(&str, i64, i64)]) -> ReportRow {
+    /// A report version of session `s1` of an hour from `start`, in which each of `who` stays
+    /// from minute `from` to `to`, matched to registration `reg-{who}` unless `unregistered`.
+    pub(in crate::store) fn report_of(
+        id: &str,
+        start: DateTime<Utc>,
+        stays: &[(&str, i64, i64)],
+        unregistered: &[&str],
+    ) -> ReportRow {
+        let minutes = |m| start + chrono::Duration::minutes(m);
         ReportRow {
             id: id.into(),
             session_id: "s1".into(),
-            meeting_start: Some(at(0)),
-            meeting_end: Some(at(60)),
+            meeting_start: Some(start),
+            meeting_end: Some(minutes(60)),
             total_participants: Some(stays.len() as i64),
             records: stays
                 .iter()
@@ -1417,16 +1424,20 @@ mod tests {
                     email: Some(format!("{who}@example.com")),
                     name: Some(who.into()),
                     identity_id: None,
-                    registration_id: Some(format!("reg-{who}")),
+                    registration_id: (!unregistered.contains(&who)).then(|| format!("reg-{who}")),
                     role: Some("Attendee".into()),
                     total_seconds: Some((to - from) * 60),
                     intervals: vec![Interval {
-                        join: at(from),
-                        leave: at(to),
+                        join: minutes(from),
+                        leave: minutes(to),
                     }],
                 })
                 .collect(),
         }
+    }
+
+    fn report(id: &str, stays: &[(&str, i64, i64)]) -> ReportRow {
+        report_of(id, at(0), stays, &[])
     }
 
     fn plan(registered: &[&str], reports: Vec<ReportRow>) -> AttendancePlan {
