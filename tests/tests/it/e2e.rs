@@ -347,7 +347,8 @@ async fn attendance_of_a_past_series_online_then_offline() {
         stats.contains("Attended") && stats.contains("No-shows"),
         "{stats}"
     );
-    wait_for(&app, "#presence-chart").await;
+    // Drawn once the table shows its rows.
+    wait_for(&app, "#presence-chart[data-drawn='true']").await;
     let rows = wait_for_content(&app, "[role=grid] [role=row][aria-rowindex='2']", |t| {
         t.contains("Attended") || t.contains("Partly") || t.contains("No-show")
     })

@@ -1,5 +1,6 @@
 // Attendance helpers for the pages: durations and outcomes in plain words, the columns of the
 // tables, tab-separated copies of selected rows, and chart data. Pure: data in, data out.
+import { clock, stamp } from './format';
 import type { AttendanceRow, MatrixRow, Outcome, PersonHistory, PersonRef, RegistrationRow, SeriesAttendance, SessionStats } from '../api';
 
 /** "1 h 05 min", "12 min", "45 s". */
@@ -25,8 +26,6 @@ export interface Column<T> {
   width?: string;
 }
 
-const time = (iso: string | null) =>
-  iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : '—';
 
 export function attendanceColumns(questions: { id: string; text: string }[]): Column<AttendanceRow>[] {
   return [
@@ -35,8 +34,8 @@ export function attendanceColumns(questions: { id: string; text: string }[]): Co
     { key: 'outcome', label: 'Outcome', sort: 'outcome', value: (r) => (r.registered || r.secondsPresent === 0 ? outcomeLabel(r.outcome) : `${outcomeLabel(r.outcome)} (not registered)`), visible: true, width: '13rem' },
     { key: 'time', label: 'Time present', sort: 'time', value: (r) => duration(r.secondsPresent), visible: true, width: '8rem' },
     { key: 'pct', label: '% of session', sort: 'pct', value: (r) => `${r.pct.toFixed(0)} %`, visible: true, width: '8rem' },
-    { key: 'firstJoin', label: 'First join', sort: 'firstJoin', value: (r) => time(r.firstJoin), visible: true, width: '7rem' },
-    { key: 'lastLeave', label: 'Last leave', sort: 'lastLeave', value: (r) => time(r.lastLeave), visible: true, width: '7rem' },
+    { key: 'firstJoin', label: 'First join', sort: 'firstJoin', value: (r) => clock(r.firstJoin), visible: true, width: '7rem' },
+    { key: 'lastLeave', label: 'Last leave', sort: 'lastLeave', value: (r) => clock(r.lastLeave), visible: true, width: '7rem' },
     { key: 'rejoins', label: 'Rejoins', sort: 'rejoins', value: (r) => String(r.rejoins), visible: false, width: '6rem' },
     { key: 'late', label: 'Late (min)', sort: 'late', value: (r) => String(r.lateMinutes), visible: false, width: '7rem' },
     { key: 'early', label: 'Left early (min)', sort: 'early', value: (r) => String(r.earlyLeaveMinutes), visible: false, width: '9rem' },
@@ -49,7 +48,7 @@ export function registrationColumns(questions: { id: string; text: string }[]): 
     { key: 'name', label: 'Name', sort: 'name', value: (r) => r.name || '(no name)', visible: true, width: '14rem' },
     { key: 'email', label: 'E-mail', sort: 'email', value: (r) => r.email ?? '—', visible: true, width: '16rem' },
     { key: 'status', label: 'Status', sort: 'status', value: (r) => statusLabel(r.status), visible: true, width: '9rem' },
-    { key: 'registeredAt', label: 'Registered', sort: 'registeredAt', value: (r) => (r.registeredAt ? new Date(r.registeredAt).toLocaleString() : '—'), visible: true, width: '11rem' },
+    { key: 'registeredAt', label: 'Registered', sort: 'registeredAt', value: (r) => stamp(r.registeredAt), visible: true, width: '11rem' },
     ...questions.map((q) => ({ key: `q:${q.id}`, label: q.text, value: (r: RegistrationRow) => r.answers[q.id] ?? '', visible: true, width: '10rem' })),
   ];
 }
@@ -80,7 +79,7 @@ export function asTsv<T>(columns: Column<T>[], rows: T[]): string {
 
 /** The presence curve as chart points: minutes since the first point, people present. */
 export function presencePoints(stats: SessionStats): { labels: string[]; values: number[] } {
-  const labels = stats.presence.map(([t]) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }));
+  const labels = stats.presence.map(([t]) => clock(t));
   return { labels, values: stats.presence.map(([, n]) => n) };
 }
 

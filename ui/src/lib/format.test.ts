@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, phase, roleLabel, span, statusLabel, when } from './format';
+import { age, clock, phase, roleLabel, span, stamp, statusLabel, when } from './format';
 
 describe('format', () => {
   const now = new Date('2026-05-01T12:00:00Z');
@@ -32,5 +32,20 @@ describe('format', () => {
     expect(roleLabel('coOrganizer')).toBe('Co-organizer');
     expect(statusLabel('published')).toBe('Published');
     expect(statusLabel('somethingNew')).toBe('somethingNew');
+  });
+});
+
+describe('times in table cells', () => {
+  it('read as the locale shows them, from one formatter each', () => {
+    const iso = '2026-03-03T14:05:09Z';
+    expect(clock(iso)).toBe(new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }));
+    expect(stamp(iso)).toBe(new Date(iso).toLocaleString());
+  });
+
+  it('say "—" when there is no time or it cannot be read', () => {
+    for (const f of [clock, stamp]) {
+      expect(f(null)).toBe('—');
+      expect(f('not a time')).toBe('—');
+    }
   });
 });

@@ -9,6 +9,30 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
 });
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// What `Date.toLocaleString()` shows, without building a formatter on every call (the web
+// view takes about a millisecond each time; a table page formats hundreds of cells).
+const numeric = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+
+/** "14:05" in local time; "—" when unknown. */
+export function clock(iso: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : timeOnly.format(d);
+}
+
+/** "3/3/2026, 2:05:00 PM" (the locale's numeric date and time); "—" when unknown. */
+export function stamp(iso: string | null): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : numeric.format(d);
+}
 
 /** "Tue, 3 Mar 2026, 14:00" in local time; "—" when unknown. */
 export function when(iso: string | null): string {
