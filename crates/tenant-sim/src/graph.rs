@@ -448,13 +448,11 @@ pub(crate) fn page(
         Ok(w) => w,
         Err(response) => return response,
     };
-    let total = items.len();
-    let value = window.slice(&items, Value::clone);
-    window.respond(ctx, value, total, query, link_base, context)
+    window.respond(ctx, &items, Value::clone, query, link_base, context)
 }
 
-/// Which items a list request asks for (`$skiptoken`, `$top`, the page size). Large
-/// collections take their page with [`PageWindow::slice`] so only that page is built.
+/// Which items a list request asks for (`$skiptoken`, `$top`, the page size). Only the
+/// page's items are turned into JSON (see [`PageWindow::respond`]).
 pub(crate) struct PageWindow {
     offset: usize,
     size: usize,
@@ -494,24 +492,24 @@ impl PageWindow {
         Ok(Self { offset, size })
     }
 
-    pub(crate) fn slice<'a, T, J>(&self, items: &'a [T], to_json: impl Fn(&'a T) -> J) -> Vec<J> {
-        items
-            .iter()
-            .skip(self.offset)
-            .take(self.size)
-            .map(to_json)
-            .collect()
-    }
-
-    pub(crate) fn respond(
+    /// The page of `items` this window covers, each item made JSON by `to_json`, with a
+    /// `@odata.nextLink` when more remain.
+    pub(crate) fn respond<'a, T, J: Serialize>(
         &self,
         ctx: &Ctx,
-        value: Vec<impl Serialize>,
-        total: usize,
+        items: &'a [T],
+        to_json: impl Fn(&'a T) -> J,
         query: &HashMap<String, String>,
         link_base: &str,
         context: &str,
     ) -> Response {
+        let total = items.len();
+        let value: Vec<J> = items
+            .iter()
+            .skip(self.offset)
+            .take(self.size)
+            .map(to_json)
+            .collect();
         let end = (self.offset + self.size).min(total);
         // Graph carries the caller's $top into the next link.
         let next_link = (end < total).then(|| {

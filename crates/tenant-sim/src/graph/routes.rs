@@ -176,8 +176,8 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
                     .ok_or_else(|| not_found(ctx, "Attendance report", rid))?;
                 Ok(window.respond(
                     ctx,
-                    window.slice(&report.records, webinars::RecordJson::of),
-                    report.records.len(),
+                    &report.records,
+                    webinars::RecordJson::of,
                     &req.query,
                     &format!(
                         "{}/solutions/virtualEvents/webinars/{id}/sessions/{sid}/attendanceReports/{rid}/attendanceRecords",
@@ -251,8 +251,8 @@ fn dispatch(sim: &Sim, ctx: &Ctx, caller: &Caller, req: &Req) -> Outcome {
             privileged(sim, ctx, caller, id, |w| {
                 Ok(window.respond(
                     ctx,
-                    window.slice(&w.registrants, webinars::RegistrationJson::of),
-                    w.registrants.len(),
+                    &w.registrants,
+                    webinars::RegistrationJson::of,
                     &req.query,
                     &format!(
                         "{}/solutions/virtualEvents/webinars/{id}/registrations",
