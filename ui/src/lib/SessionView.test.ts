@@ -24,6 +24,16 @@ const row = (n: number) => ({
   outcome: 'attended', answers: {},
 });
 
+/** Answers to what the page asks of Teams once it refreshes: a sync with nothing new, no drift. */
+function teams(cmd: string): unknown {
+  if (cmd === 'sync_attendance') {
+    return { webinarId: 'w1', registrations: 0, newReports: 0, reportsKnown: 0, reportPending: false, warnings: [], finishedAt: '2026-11-22T10:00:00Z' };
+  }
+  if (cmd === 'sync_progress') return null;
+  if (cmd === 'check_drift' || cmd === 'drift_status') return [];
+  throw new Error(`unexpected ${cmd}`);
+}
+
 describe('SessionView', () => {
   it('refreshes from Teams only once the local copy is on screen', async () => {
     const calls: string[] = [];
@@ -41,12 +51,7 @@ describe('SessionView', () => {
           await new Promise<void>((answer) => (answerPage = answer));
           return { stats: null, page: { rows: [row(1), row(2), row(3)], total: 3 }, questions: [], sync: null };
         }
-        if (cmd === 'sync_attendance') {
-          return { webinarId: 'w1', registrations: 3, newReports: 0, reportsKnown: 1, reportPending: false, warnings: [], finishedAt: '2026-11-22T10:00:00Z' };
-        }
-        if (cmd === 'sync_progress') return null;
-        if (cmd === 'check_drift' || cmd === 'drift_status') return [];
-        throw new Error(`unexpected ${cmd}`);
+        return teams(cmd);
       });
     });
     render(SessionView, { webinarId: 'w1', title: 'Session 1', onback: () => {} });
@@ -70,12 +75,7 @@ describe('SessionView', () => {
         return { stats: null, page: { rows: [], total: 0 }, questions: [], sync: null };
       }
       if (cmd === 'session_attendance') throw { kind: 'store', message: 'The local copy could not be read.', correlationId: 'c1' };
-      if (cmd === 'sync_attendance') {
-        return { webinarId: 'w1', registrations: 0, newReports: 0, reportsKnown: 0, reportPending: false, warnings: [], finishedAt: '2026-11-22T10:00:00Z' };
-      }
-      if (cmd === 'sync_progress') return null;
-      if (cmd === 'check_drift' || cmd === 'drift_status') return [];
-      throw new Error(`unexpected ${cmd}`);
+      return teams(cmd);
     });
     render(SessionView, { webinarId: 'w1', title: 'Session 1', onback: () => {} });
     await waitFor(() => expect(calls).toContain('sync_attendance'), { timeout: 2000 });
