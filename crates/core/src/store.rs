@@ -270,7 +270,6 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The connection for reads outside a write: each statement sees the last commit.
     /// A read-only connection of its own to the local copy's file, for work that reads one
     /// snapshot of it beside the writer and the pages.
     fn snapshot(&self) -> Result<Connection, StoreError> {
@@ -283,6 +282,7 @@ impl Store {
         Ok(conn)
     }
 
+    /// The connection for reads outside a write: each statement sees the last commit.
     fn read(&self) -> MutexGuard<'_, Connection> {
         match &self.reader {
             Some(reader) => reader.lock().unwrap_or_else(|p| p.into_inner()),
