@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
+
+/// From this many people on, a session's per-person work is shared out over the cores.
+pub const PARALLEL_FROM: usize = 8_192;
 
 /// One stretch of presence. `leave` ≥ `join` (the sync clips reversed ones to zero length).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -331,57 +335,68 @@ pub fn session_metrics(
         }
     }
     let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
-    let rows: Vec<PersonSession> = people
-        .into_iter()
-        .map(|g| {
-            let merged = merge(g.intervals);
-            let seconds_present: i64 = merged.iter().map(Interval::seconds).sum();
-            let inside: i64 = merged
-                .iter()
-                .map(|i| {
-                    (i.leave.min(scheduled_end) - i.join.max(scheduled_start))
-                        .num_seconds()
-                        .max(0)
-                })
-                .sum();
-            let pct = (inside as f64 * 100.0 / scheduled as f64).min(100.0);
-            let first_join = merged.first().map(|i| i.join);
-            let last_leave = merged.last().map(|i| i.leave);
-            let outcome = if seconds_present == 0 {
-                Outcome::NoShow
-            } else if pct >= rules.attended_pct {
-                Outcome::Attended
-            } else {
-                Outcome::Partial
-            };
-            let registrant = g.registrant.map(|i| active[i]);
-            PersonSession {
-                registered: registrant.is_some(),
-                name: registrant
-                    .map(|r| r.name.clone())
-                    .or(g.name)
-                    .unwrap_or_default(),
-                email: registrant.and_then(|r| r.email.clone()).or(g.email),
-                registration_id: registrant.map(|r| r.registration_id.clone()),
-                key: g.key,
-                seconds_present,
-                pct_of_scheduled: (pct * 10.0).round() / 10.0,
-                first_join,
-                last_leave,
-                rejoins: merged.len().saturating_sub(1) as u32,
-                late_minutes: first_join
-                    .map(|j| (j - scheduled_start).num_minutes().max(0))
-                    .unwrap_or(0),
-                early_leave_minutes: last_leave
-                    .map(|l| (scheduled_end - l).num_minutes().max(0))
-                    .unwrap_or(0),
-                outcome,
-                intervals: merged,
-            }
-        })
-        // Someone present for no time and not registered is not a row worth showing.
-        .filter(|p| p.registered || p.first_join.is_some())
-        .collect();
+    let row = |g: Gathered| {
+        let merged = merge(g.intervals);
+        let seconds_present: i64 = merged.iter().map(Interval::seconds).sum();
+        let inside: i64 = merged
+            .iter()
+            .map(|i| {
+                (i.leave.min(scheduled_end) - i.join.max(scheduled_start))
+                    .num_seconds()
+                    .max(0)
+            })
+            .sum();
+        let pct = (inside as f64 * 100.0 / scheduled as f64).min(100.0);
+        let first_join = merged.first().map(|i| i.join);
+        let last_leave = merged.last().map(|i| i.leave);
+        let outcome = if seconds_present == 0 {
+            Outcome::NoShow
+        } else if pct >= rules.attended_pct {
+            Outcome::Attended
+        } else {
+            Outcome::Partial
+        };
+        let registrant = g.registrant.map(|i| active[i]);
+        PersonSession {
+            registered: registrant.is_some(),
+            name: registrant
+                .map(|r| r.name.clone())
+                .or(g.name)
+                .unwrap_or_default(),
+            email: registrant.and_then(|r| r.email.clone()).or(g.email),
+            registration_id: registrant.map(|r| r.registration_id.clone()),
+            key: g.key,
+            seconds_present,
+            pct_of_scheduled: (pct * 10.0).round() / 10.0,
+            first_join,
+            last_leave,
+            rejoins: merged.len().saturating_sub(1) as u32,
+            late_minutes: first_join
+                .map(|j| (j - scheduled_start).num_minutes().max(0))
+                .unwrap_or(0),
+            early_leave_minutes: last_leave
+                .map(|l| (scheduled_end - l).num_minutes().max(0))
+                .unwrap_or(0),
+            outcome,
+            intervals: merged,
+        }
+    };
+    // Someone present for no time and not registered is not a row worth showing.
+    let shown = |p: &PersonSession| p.registered || p.first_join.is_some();
+    // Each person's row depends on nobody else's: a large session's are made on every core
+    // (in order), a small one's here (handing them to the pool would cost more than it saves).
+    let rows: Vec<PersonSession> = if people.len() >= PARALLEL_FROM {
+        people
+            .into_par_iter()
+            .with_min_len(PARALLEL_FROM / 2)
+            .map(row)
+            .filter(shown)
+            .collect()
+    } else {
+        let mut rows = Vec::with_capacity(people.len());
+        rows.extend(people.into_iter().map(row).filter(shown));
+        rows
+    };
     let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
     let (presence, peak) = presence_curve(scheduled_start, scheduled_end, &rows);
     SessionMetrics {
@@ -841,6 +856,111 @@ mod tests {
                 .unwrap_or(0);
             proptest::prop_assert_eq!(m.peak_concurrent, naive);
         }
+    }
+
+    #[test]
+    fn in_a_large_session_each_person_gets_the_row_they_get_alone_in_the_order_first_seen() {
+        // Enough people for the per-person work to be shared out over the cores, in every
+        // shape: no-shows, rejoins, matched by address only, restarts, late joins, and people
+        // who did not register.
+        let n = PARALLEL_FROM + 500;
+        let at = |minute: usize| t("10:00") + Duration::minutes(minute as i64);
+        let span = |a: usize, b: usize| Interval {
+            join: at(a),
+            leave: at(b),
+        };
+        let regs: Vec<Registrant> = (0..n)
+            .map(|i| reg(&format!("r{i}"), &format!("p{i}@x.com")))
+            .collect();
+        let mut recs: Vec<Record> = Vec::new();
+        for i in 0..n {
+            let (id, email) = (format!("r{i}"), format!("p{i}@x.com"));
+            let m = i % 50;
+            match i % 5 {
+                0 => {}
+                1 => recs.push(rec(
+                    "rep1",
+                    Some(&email),
+                    Some(&id),
+                    vec![span(m, m + 5), span(m + 8, 60)],
+                )),
+                2 => recs.push(rec(
+                    "rep1",
+                    Some(&email.to_uppercase()),
+                    None,
+                    vec![span(m, m + 30)],
+                )),
+                3 => {
+                    recs.push(rec("rep1", Some(&email), Some(&id), vec![span(m, m + 9)]));
+                    recs.push(rec("rep2", Some(&email), Some(&id), vec![span(m + 4, 70)]));
+                }
+                _ => recs.push(rec("rep2", Some(&email), Some(&id), vec![span(m + 10, 70)])),
+            }
+        }
+        for j in 0..300 {
+            recs.push(rec(
+                "rep1",
+                Some(&format!("u{j}@y.com")),
+                None,
+                vec![span(j % 60, 60)],
+            ));
+        }
+        let all = metrics(&regs, &recs);
+        assert!(all.people.len() >= PARALLEL_FROM, "{}", all.people.len());
+
+        // Who each record is (a registration, else an address); first seen by earliest join,
+        // then report; then the registrations nobody's records named.
+        let key_of = |r: &Record| match &r.registration_id {
+            Some(id) => PersonKey::Registration(id.clone()),
+            None => match r.email.as_deref().unwrap().to_lowercase().strip_prefix('p') {
+                Some(rest) => {
+                    PersonKey::Registration(format!("r{}", rest.trim_end_matches("@x.com")))
+                }
+                None => PersonKey::Email(r.email.clone().unwrap()),
+            },
+        };
+        let mut by_join: Vec<&Record> = recs.iter().collect();
+        by_join.sort_by_key(|r| {
+            (
+                r.intervals.iter().map(|i| i.join).min(),
+                r.report_id.clone(),
+            )
+        });
+        let mut expected: Vec<PersonKey> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for k in by_join.into_iter().map(key_of).chain(
+            regs.iter()
+                .map(|r| PersonKey::Registration(r.registration_id.clone())),
+        ) {
+            if seen.insert(k.clone()) {
+                expected.push(k);
+            }
+        }
+        let keys: Vec<&PersonKey> = all.people.iter().map(|p| &p.key).collect();
+        assert_eq!(
+            keys,
+            expected.iter().collect::<Vec<_>>(),
+            "rows in the order first seen"
+        );
+
+        for (i, row) in all.people.iter().enumerate().step_by(7) {
+            let mine: Vec<Record> = recs
+                .iter()
+                .filter(|r| key_of(r) == row.key)
+                .cloned()
+                .collect();
+            let registered: Vec<Registrant> = regs
+                .iter()
+                .filter(|r| row.registration_id.as_deref() == Some(r.registration_id.as_str()))
+                .cloned()
+                .collect();
+            let alone = metrics(&registered, &mine);
+            assert_eq!(alone.people.len(), 1, "row {i}: {:?}", row.key);
+            assert_eq!(&alone.people[0], row, "row {i}");
+        }
+        assert_eq!(all.registered, n);
+        assert_eq!(all.no_shows, n.div_ceil(5));
+        assert_eq!(all.unregistered, 300);
     }
 
     #[test]
