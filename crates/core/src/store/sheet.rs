@@ -56,34 +56,47 @@ pub(super) struct Sheet {
 impl Sheet {
     /// People sorted into name order, with the e-mail order worked out.
     pub fn new(people: Vec<SheetPerson>) -> Self {
+        let n = people.len();
+        let by_name = |a: u32, b: u32| {
+            let (a, b) = (&people[a as usize], &people[b as usize]);
+            a.name_lower
+                .cmp(&b.name_lower)
+                .then_with(|| a.key.cmp(&b.key))
+        };
+        // Both orders of the people as given, side by side on a large sheet. Ties in e-mail
+        // order (a shared address, or none) go by name order; keys are unique, so name order
+        // leaves no ties (the position settles any all the same).
+        let name_order = || sort_by_text(n, |i| people[i].name_lower.as_bytes(), by_name);
+        let email_order = || {
+            sort_by_text(
+                n,
+                |i| people[i].email_lower.as_deref().unwrap_or("").as_bytes(),
+                |a, b| {
+                    people[a as usize]
+                        .email_lower
+                        .cmp(&people[b as usize].email_lower)
+                        .then_with(|| by_name(a, b))
+                        .then(a.cmp(&b))
+                },
+            )
+        };
+        let (order, by_email) = if n >= crate::attendance::PARALLEL_FROM {
+            rayon::join(name_order, email_order)
+        } else {
+            (name_order(), email_order())
+        };
         // Positions are sorted, not the people (moving a person moves some 250 bytes), then
-        // the people are put in that order once.
-        let order = sort_by_text(
-            people.len(),
-            |i| people[i].name_lower.as_bytes(),
-            |a, b| {
-                let (a, b) = (&people[a as usize], &people[b as usize]);
-                a.name_lower
-                    .cmp(&b.name_lower)
-                    .then_with(|| a.key.cmp(&b.key))
-            },
-        );
+        // the people are put in that order once, and the e-mail order told in their new places.
+        let mut placed = vec![0u32; n];
+        for (at, &i) in order.iter().enumerate() {
+            placed[i as usize] = at as u32;
+        }
+        let by_email = by_email.iter().map(|&i| placed[i as usize]).collect();
         let mut slots: Vec<Option<SheetPerson>> = people.into_iter().map(Some).collect();
         let people: Vec<SheetPerson> = order
             .iter()
             .map(|&i| slots[i as usize].take().expect("each position once"))
             .collect();
-        // Ties (a shared address, or none) by position, which is name order.
-        let by_email = sort_by_text(
-            people.len(),
-            |i| people[i].email_lower.as_deref().unwrap_or("").as_bytes(),
-            |a, b| {
-                people[a as usize]
-                    .email_lower
-                    .cmp(&people[b as usize].email_lower)
-                    .then(a.cmp(&b))
-            },
-        );
         Self { people, by_email }
     }
 
@@ -517,6 +530,38 @@ mod tests {
         );
         assert!(sheet.emails().contains(&email_line("cy@b.example")));
         assert!(!sheet.emails().contains(&email_line("y@b.example")));
+    }
+
+    #[test]
+    fn a_large_sheet_is_in_name_order_with_its_e_mail_order_as_a_plain_sort_gives() {
+        // Both orders are worked out side by side from this size on; many ties in both (the
+        // same few names, shared addresses, people without one), keys unique.
+        let n = crate::attendance::PARALLEL_FROM + 300;
+        let people: Vec<SheetPerson> = (0..n)
+            .map(|i| {
+                let mut p = person(
+                    ["Ann", "bo", "Cy", "ann"][i % 4],
+                    [None, Some("Shared@x.example"), Some("a@x.example")][i % 3],
+                    i as i64,
+                    Outcome::Partial,
+                );
+                p.key = format!("key{:05}", (i * 7919) % n);
+                if i % 5 == 0 {
+                    p.email = Some(format!("p{}@x.example", n - i));
+                    p.email_lower = p.email.clone();
+                }
+                p
+            })
+            .collect();
+        let mut by_name = people.clone();
+        by_name.sort_by(|a, b| (&a.name_lower, &a.key).cmp(&(&b.name_lower, &b.key)));
+        let mut by_email: Vec<u32> = (0..n as u32).collect();
+        by_email.sort_by(|&a, &b| {
+            (&by_name[a as usize].email_lower, a).cmp(&(&by_name[b as usize].email_lower, b))
+        });
+        let sheet = Sheet::new(people);
+        assert!(sheet.people == by_name, "people in name order, then key");
+        assert_eq!(sheet.by_email, by_email, "e-mail order, ties in name order");
     }
 
     #[test]
