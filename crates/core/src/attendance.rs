@@ -185,6 +185,16 @@ pub fn merge(mut intervals: Vec<Interval>) -> Vec<Interval> {
     out
 }
 
+/// `a` and `b`, side by side on rayon's pool when the work is `large`, else one after the
+/// other here.
+pub(crate) fn both<A: Send, B: Send>(
+    large: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if large { rayon::join(a, b) } else { (a(), b()) }
+}
+
 fn lower(s: &Option<String>) -> Option<String> {
     s.as_ref()
         .map(|e| e.trim().to_lowercase())
@@ -224,17 +234,42 @@ pub fn session_metrics(
         .iter()
         .filter(|r| r.status != "canceled")
         .collect();
+    // The lookups and the records' order depend on nothing else: side by side when large.
+    let large = active.len().max(records.len()) >= PARALLEL_FROM;
     // Registrants by position in `active`; a registration id listed twice is the later one.
-    let by_id: HashMap<&str, usize> = active
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.registration_id.as_str(), i))
-        .collect();
-    let by_email: HashMap<String, usize> = active
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| lower(&r.email).map(|e| (e, i)))
-        .collect();
+    let by_id = || -> HashMap<&str, usize> {
+        active
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.registration_id.as_str(), i))
+            .collect()
+    };
+    let by_email = || -> HashMap<String, usize> {
+        active
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| lower(&r.email).map(|e| (e, i)))
+            .collect()
+    };
+    // A person's first record (by when they joined) names them, whatever order the report
+    // versions were read in; the position keeps the order the same however it is sorted.
+    let order = || {
+        let mut keyed: Vec<(Option<DateTime<Utc>>, &str, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(at, r)| {
+                let joined = r.intervals.iter().map(|i| i.join).min();
+                (joined, r.report_id.as_str(), at)
+            })
+            .collect();
+        if large {
+            keyed.par_sort_unstable();
+        } else {
+            keyed.sort_unstable();
+        }
+        keyed
+    };
+    let ((by_id, by_email), ordered) = both(large, || both(large, by_id, by_email), order);
     // Who each record is, then everything they did gathered under that key.
     struct Gathered {
         key: PersonKey,
@@ -252,11 +287,7 @@ pub fn session_metrics(
     let mut people: Vec<Gathered> = Vec::with_capacity(active.len());
     let mut of_registrant: Vec<Option<usize>> = vec![None; active.len()];
     let mut of_key: HashMap<PersonKey, usize> = HashMap::default();
-    // A person's first record (by when they joined) names them, whatever order the report
-    // versions were read in.
-    let mut ordered: Vec<&Record> = records.iter().collect();
-    ordered.sort_by_cached_key(|r| (r.intervals.iter().map(|i| i.join).min(), &r.report_id));
-    for r in ordered {
+    for r in ordered.into_iter().map(|(_, _, at)| &records[at]) {
         let matched = r
             .registration_id
             .as_deref()
@@ -385,18 +416,18 @@ pub fn session_metrics(
     let shown = |p: &PersonSession| p.registered || p.first_join.is_some();
     // Each person's row depends on nobody else's: a large session's are made on every core
     // (in order), a small one's here (handing them to the pool would cost more than it saves).
-    let rows: Vec<PersonSession> = if people.len() >= PARALLEL_FROM {
+    // (Collected whole, then filtered: rayon collects a filtered iterator in pieces and then
+    // moves them all into one vector on one thread.)
+    let mut rows: Vec<PersonSession> = if people.len() >= PARALLEL_FROM {
         people
             .into_par_iter()
             .with_min_len(PARALLEL_FROM / 2)
             .map(row)
-            .filter(shown)
             .collect()
     } else {
-        let mut rows = Vec::with_capacity(people.len());
-        rows.extend(people.into_iter().map(row).filter(shown));
-        rows
+        people.into_iter().map(row).collect()
     };
+    rows.retain(shown);
     let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
     let (presence, peak) = presence_curve(scheduled_start, scheduled_end, &rows);
     SessionMetrics {
@@ -444,8 +475,12 @@ fn presence_curve(
             .filter(|i| i.leave - i.join >= shortest)
             .map(|i| (at(i.join), at(i.leave)))
             .unzip();
-        joins.sort_unstable();
-        leaves.sort_unstable();
+        if joins.len() >= PARALLEL_FROM {
+            rayon::join(|| joins.par_sort_unstable(), || leaves.par_sort_unstable());
+        } else {
+            joins.sort_unstable();
+            leaves.sort_unstable();
+        }
         (joins, leaves)
     };
     // The peak counts stays of a second or more; leaves before joins at the same instant: a

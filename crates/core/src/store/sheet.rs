@@ -80,11 +80,8 @@ impl Sheet {
                 },
             )
         };
-        let (order, by_email) = if n >= crate::attendance::PARALLEL_FROM {
-            rayon::join(name_order, email_order)
-        } else {
-            (name_order(), email_order())
-        };
+        let large = n >= crate::attendance::PARALLEL_FROM;
+        let (order, by_email) = crate::attendance::both(large, name_order, email_order);
         // Positions are sorted, not the people (moving a person moves some 250 bytes), then
         // the people are put in that order once, and the e-mail order told in their new places.
         let mut placed = vec![0u32; n];
