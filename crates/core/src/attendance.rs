@@ -195,6 +195,23 @@ pub(crate) fn both<A: Send, B: Send>(
     if large { rayon::join(a, b) } else { (a(), b()) }
 }
 
+/// `f` of each item, in order: on rayon's pool from [`PARALLEL_FROM`] items, else here
+/// (handing a few to the pool would cost more than it saves).
+pub(crate) fn map_each<T: Send, U: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Vec<U> {
+    if items.len() >= PARALLEL_FROM {
+        items
+            .into_par_iter()
+            .with_min_len(PARALLEL_FROM / 2)
+            .map(f)
+            .collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}
+
 fn lower(s: &Option<String>) -> Option<String> {
     s.as_ref()
         .map(|e| e.trim().to_lowercase())
@@ -414,19 +431,9 @@ pub fn session_metrics(
     };
     // Someone present for no time and not registered is not a row worth showing.
     let shown = |p: &PersonSession| p.registered || p.first_join.is_some();
-    // Each person's row depends on nobody else's: a large session's are made on every core
-    // (in order), a small one's here (handing them to the pool would cost more than it saves).
-    // (Collected whole, then filtered: rayon collects a filtered iterator in pieces and then
-    // moves them all into one vector on one thread.)
-    let mut rows: Vec<PersonSession> = if people.len() >= PARALLEL_FROM {
-        people
-            .into_par_iter()
-            .with_min_len(PARALLEL_FROM / 2)
-            .map(row)
-            .collect()
-    } else {
-        people.into_iter().map(row).collect()
-    };
+    // Each person's row depends on nobody else's. Made whole, then filtered: rayon collects
+    // a filtered iterator in pieces and then moves them all into one vector on one thread.
+    let mut rows = map_each(people, row);
     rows.retain(shown);
     let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
     let (presence, peak) = presence_curve(scheduled_start, scheduled_end, &rows);

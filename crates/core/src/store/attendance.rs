@@ -14,14 +14,13 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rayon::prelude::*;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::sheet::{Loaded, Sheet, SheetPerson};
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
-    Interval, PARALLEL_FROM, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
-    before_any_report, session_metrics,
+    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
+    before_any_report, map_each, session_metrics,
 };
 use crate::sync::attendance::{AttendancePlan, ReportRow, WebinarLinks};
 
@@ -1178,16 +1177,7 @@ impl Inputs {
             session_metrics(start, end, &registrants, &self.records, rules)
         };
         drop(self.records);
-        let people = std::mem::take(&mut metrics.people);
-        let people: Vec<SheetPerson> = if people.len() >= PARALLEL_FROM {
-            people
-                .into_par_iter()
-                .with_min_len(PARALLEL_FROM / 2)
-                .map(sheet_person)
-                .collect()
-        } else {
-            people.into_iter().map(sheet_person).collect()
-        };
+        let people = map_each(std::mem::take(&mut metrics.people), sheet_person);
         let sheet = Sheet::new(people);
         let (changed, had_sheet) = match &self.old {
             Some(old) => {
