@@ -417,11 +417,20 @@ impl Sheets {
 
     /// Keeps a sheet just read or written, in place of an older one of the same webinar.
     pub fn put(&self, w: i64, loaded: Arc<Loaded>) {
-        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        recent.retain(|(n, _)| *n != w);
-        recent.push((w, loaded));
-        if recent.len() > KEPT_LOADED {
-            recent.remove(0);
+        let left: Vec<(i64, Arc<Loaded>)> = {
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            let mut left: Vec<_> = recent.extract_if(.., |(n, _)| *n == w).collect();
+            recent.push((w, loaded));
+            if recent.len() > KEPT_LOADED {
+                left.push(recent.remove(0));
+            }
+            left
+        };
+        // Freeing a large sheet's strings takes milliseconds (a 100,000-person sheet is some
+        // 30 MB in a few hundred thousand allocations): not on the caller's time, which is
+        // often a sync holding the one writer.
+        if !left.is_empty() {
+            rayon::spawn(move || drop(left));
         }
     }
 }
