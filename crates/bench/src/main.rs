@@ -395,6 +395,112 @@ async fn sync_series(page: usize, scale: f64, latency: Duration) -> String {
     )
 }
 
+/// What the latency-bound series sync stands on, on this machine: the same session synced alone
+/// by the app, the longest chain of its GETs made one after another by a client that only
+/// parses them, and one small GET with and without the latency. The bound counts only the
+/// latency; these show what the simulated network and the parsing add before any sharing of
+/// the two cores by ten sessions at once.
+async fn sync_floor(page: usize, latency: Duration) -> String {
+    use webinar_desk_core::attendance::Rules;
+    use webinar_desk_core::store::Store;
+    use webinar_desk_core::sync::attendance::sync_webinars;
+    const REGISTRATIONS: usize = 1_000;
+    const RECORDS: usize = 3_000;
+    const ROUNDS: usize = 5;
+    let sim = tenant_sim::start(SimConfig {
+        page_size: page,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    sim.set_graph_switches(GraphSwitches {
+        throttling: false,
+        ..GraphSwitches::default()
+    });
+    let now = sim.now();
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "Sync floor".into(),
+        sessions: ROUNDS,
+        first_start: now - chrono::Duration::days(30),
+        every: chrono::Duration::days(1),
+        length: chrono::Duration::hours(1),
+        registrations: REGISTRATIONS,
+        records: RECORDS,
+    });
+    let client = GraphClient::new(
+        webinar_desk_core::auth::http_client(),
+        &url::Url::parse(sim.graph_url()).unwrap(),
+        Arc::new(Fixed(sim.graph_token("organizer"))),
+    )
+    .with_pacer(Pacer::new(Limits::GRAPH));
+    let small = |lat: Duration| {
+        let (sim, client, id) = (&sim, &client, &ids[0]);
+        async move {
+            sim.set_latency(lat);
+            let mut ms = Vec::new();
+            for _ in 0..32 {
+                let t = Instant::now();
+                client.webinar(id).await.unwrap();
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            median(&mut ms)
+        }
+    };
+    let quiet = small(Duration::ZERO).await;
+    let delayed = small(latency).await;
+    sim.set_latency(latency);
+    // Each round a session not synced before (so every report is new), alone, then its chain.
+    let (mut alone, mut chain) = (Vec::new(), Vec::new());
+    for id in &ids {
+        let dir = std::env::temp_dir().join(format!("wd-bench-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Arc::new(Store::open(&dir.join("cache.sqlite3")).unwrap());
+        let started = Instant::now();
+        let done = sync_webinars(
+            &client,
+            &store,
+            std::slice::from_ref(id),
+            Rules::default(),
+            chrono::Utc::now(),
+            Arc::new(|_: &str, _| {}),
+        )
+        .await;
+        alone.push(started.elapsed().as_secs_f64());
+        assert!(done.iter().all(Result::is_ok), "the session synced");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = Instant::now();
+        let sessions = client.sessions(id).await.unwrap();
+        let reports = client
+            .attendance_reports(id, &sessions[0].id)
+            .await
+            .unwrap();
+        let records = client
+            .attendance_records(id, &sessions[0].id, &reports[0].id)
+            .await
+            .unwrap();
+        chain.push(started.elapsed().as_secs_f64());
+        assert!(records.len() >= RECORDS, "every record was read");
+    }
+    let steps = longest_chain(page, REGISTRATIONS, RECORDS);
+    let bound = (latency * steps as u32).as_secs_f64();
+    let (alone, chain) = (median(&mut alone), median(&mut chain));
+    format!(
+        "\n| Where the latency-bound sync stands on this machine (page {page}, {} ms latency, bound {bound:.2} s = {steps} × {} ms; medians of {ROUNDS}) | time | against the bound |\n|---|---|---|\n\
+         | One small GET (a webinar), no latency set → {} ms set | {quiet:.2} ms → {delayed:.2} ms | the simulated network adds {:.2} ms |\n\
+         | The longest chain alone: sessions, reports, {} pages of records, one after another, parsed, nothing written | {chain:.3} s | **{:.2} ×** |\n\
+         | One session synced alone by the app (both chains, written, metrics recomputed) | {alone:.3} s | **{:.2} ×** |\n",
+        latency.as_millis(),
+        latency.as_millis(),
+        latency.as_millis(),
+        delayed - quiet,
+        RECORDS.div_ceil(page),
+        chain / bound,
+        alone / bound,
+    )
+}
+
 /// A webinar with `people` attendees (one record each, two intervals, some joining late and
 /// leaving early) and as many registrations, 90 % of them matched by registration id.
 fn large_webinar(people: usize) -> webinar_desk_core::sync::attendance::AttendancePlan {
@@ -736,6 +842,7 @@ async fn main() {
         );
         out.push_str(&sync_series(100, 1.0, Duration::from_millis(20)).await);
         out.push_str(&sync_series(50, 0.1, Duration::from_millis(20)).await);
+        out.push_str(&sync_floor(100, Duration::from_millis(20)).await);
     }
     if wanted("drift") {
         out.push_str("\n| Drift check of 100 webinars, 20 ms latency | GETs | time | bound | |\n|---|---|---|---|---|\n");
