@@ -1,6 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import type { PageQuery } from '../api';
+import { FIRST_PAGE } from './opening';
 import SessionView from './SessionView.svelte';
 
 // What jsdom lacks and the table's virtualizer uses; the rows' layout is not under test here.
@@ -40,12 +42,8 @@ describe('SessionView', () => {
     // The table's first page is answered only when the test says so.
     let answerPage: () => void = () => {};
     const pageAsked = new Promise<void>((asked) => {
-      mockIPC(async (cmd, args) => {
+      mockIPC(async (cmd) => {
         calls.push(cmd);
-        const query = (args as { query?: { limit: number } }).query;
-        if (cmd === 'session_attendance' && query?.limit === 1) {
-          return { stats: null, page: { rows: [], total: 3 }, questions: [], sync: null };
-        }
         if (cmd === 'session_attendance') {
           asked();
           await new Promise<void>((answer) => (answerPage = answer));
@@ -68,16 +66,49 @@ describe('SessionView', () => {
 
   it('refreshes within a second when the table cannot show its page', async () => {
     const calls: string[] = [];
-    mockIPC((cmd, args) => {
+    mockIPC((cmd) => {
       calls.push(cmd);
-      const query = (args as { query?: { limit: number } }).query;
-      if (cmd === 'session_attendance' && query?.limit === 1) {
-        return { stats: null, page: { rows: [], total: 0 }, questions: [], sync: null };
-      }
       if (cmd === 'session_attendance') throw { kind: 'store', message: 'The local copy could not be read.', correlationId: 'c1' };
       return teams(cmd);
     });
     render(SessionView, { webinarId: 'w1', title: 'Session 1', onback: () => {} });
     await waitFor(() => expect(calls).toContain('sync_attendance'), { timeout: 2000 });
+  });
+
+  it('opens from one read of the local copy: numbers, question columns and first rows', async () => {
+    const asked: { cmd: string; query?: PageQuery }[] = [];
+    mockIPC((cmd, args) => {
+      asked.push({ cmd, query: (args as { query?: PageQuery }).query });
+      if (cmd === 'session_attendance') {
+        return {
+          stats: null,
+          page: { rows: [row(1), row(2)], total: 2 },
+          questions: [{ id: 'q1', text: 'Which team are you in?' }],
+          sync: null,
+        };
+      }
+      if (cmd === 'session_registrations') return { rows: [], total: 0 };
+      return teams(cmd);
+    });
+    render(SessionView, { webinarId: 'w1', title: 'Session 1', onback: () => {} });
+    expect(await screen.findByText('Person 2')).toBeTruthy();
+    // The question's answers are a column to choose from the start.
+    await fireEvent.click(screen.getByRole('button', { name: 'Columns' }));
+    expect(screen.getByRole('checkbox', { name: 'Which team are you in?' })).toBeTruthy();
+    await waitFor(() => expect(asked.map((a) => a.cmd)).toContain('sync_attendance'));
+    const reads = asked.filter((a) => a.cmd === 'session_attendance');
+    // The refresh after the sync reads again; before it, the opening's read was the only one.
+    const beforeSync = asked.slice(0, asked.findIndex((a) => a.cmd === 'sync_attendance')).filter((a) => a.cmd === 'session_attendance');
+    expect(beforeSync, 'the page and its table shared one read').toHaveLength(1);
+    expect(reads[0]?.query).toEqual(FIRST_PAGE);
+
+    // Shown again after the other tab (the refresh done), the table reads the local copy as
+    // it is now.
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Sync now' })).toBeTruthy());
+    await new Promise((r) => setTimeout(r, 50));
+    const before = asked.filter((a) => a.cmd === 'session_attendance').length;
+    await fireEvent.click(screen.getByRole('tab', { name: 'Registrations' }));
+    await fireEvent.click(screen.getByRole('tab', { name: 'Attendance' }));
+    await waitFor(() => expect(asked.filter((a) => a.cmd === 'session_attendance').length).toBeGreaterThan(before));
   });
 });
