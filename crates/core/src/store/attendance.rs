@@ -212,6 +212,9 @@ impl Store {
         )?;
         record_attempt(&tx, &format!("webinar:{w}"), now, None)?;
         tx.commit()?;
+        // Other writers (the next session of a series sync) go on while the sheet this one
+        // replaces is freed.
+        drop(conn);
         if let Some(generation) = written {
             // The next page reads the sheet just written without decoding it again.
             self.sheets
