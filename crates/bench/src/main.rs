@@ -282,6 +282,24 @@ async fn publish_series(scale: f64) -> String {
     )
 }
 
+/// Each session of the series sync benchmark: 1,000 registrations and 3,000 attendance records.
+const SYNC_REGISTRATIONS: usize = 1_000;
+const SYNC_RECORDS: usize = 3_000;
+
+/// Seeds `sessions` past sessions of the series sync benchmark's size; returns their ids.
+fn past_sessions(sim: &SimHandle, title: &str, sessions: usize) -> Vec<String> {
+    sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: title.into(),
+        sessions,
+        first_start: sim.now() - chrono::Duration::days(30),
+        every: chrono::Duration::days(1),
+        length: chrono::Duration::hours(1),
+        registrations: SYNC_REGISTRATIONS,
+        records: SYNC_RECORDS,
+    })
+}
+
 /// Chains of dependent requests in one webinar's sync at this page size: v1.0 refusing the
 /// registrations, their pages on beta, the registration configuration, the questions and the
 /// webinar; sessions, then reports, then record pages. The longest sets the time.
@@ -295,8 +313,6 @@ async fn sync_series(page: usize, scale: f64, latency: Duration) -> String {
     use webinar_desk_core::store::Store;
     use webinar_desk_core::sync::attendance::sync_webinars;
     const SESSIONS: usize = 10;
-    const REGISTRATIONS: usize = 1_000;
-    const RECORDS: usize = 3_000;
     let sim = tenant_sim::start(SimConfig {
         time_scale: scale,
         page_size: page,
@@ -304,17 +320,7 @@ async fn sync_series(page: usize, scale: f64, latency: Duration) -> String {
     })
     .await
     .expect("sim");
-    let now = sim.now();
-    let ids = sim.add_series(&tenant_sim::SeriesSpec {
-        organizer: "organizer",
-        title: "Sync benchmark".into(),
-        sessions: SESSIONS,
-        first_start: now - chrono::Duration::days(30),
-        every: chrono::Duration::days(1),
-        length: chrono::Duration::hours(1),
-        registrations: REGISTRATIONS,
-        records: RECORDS,
-    });
+    let ids = past_sessions(&sim, "Sync benchmark", SESSIONS);
     sim.set_latency(latency);
     let window = Duration::from_secs(30).mul_f64(scale);
     let client = || {
@@ -375,11 +381,11 @@ async fn sync_series(page: usize, scale: f64, latency: Duration) -> String {
     let naive_took = started.elapsed();
     let naive_gets = sim.graph_stats().reads - before.reads;
 
-    let chain = latency * longest_chain(page, REGISTRATIONS, RECORDS) as u32;
+    let chain = latency * longest_chain(page, SYNC_REGISTRATIONS, SYNC_RECORDS) as u32;
     let limit = window * ((gets.max(1) - 1) / 750) as u32;
     let bound = chain.max(limit);
     format!(
-        "| {SESSIONS} × {REGISTRATIONS} registrations × {RECORDS} records, {} ms latency, page {page}, window {:.0} s | {:.2} s, {gets} GETs, **{throttled} × 429**, {failed} failed, {kept} registrations kept (bound {:.2} s {}, **ratio {:.2}**) | {:.2} s, {naive_gets} GETs (**{:.1} × slower**) |\n",
+        "| {SESSIONS} × {SYNC_REGISTRATIONS} registrations × {SYNC_RECORDS} records, {} ms latency, page {page}, window {:.0} s | {:.2} s, {gets} GETs, **{throttled} × 429**, {failed} failed, {kept} registrations kept (bound {:.2} s {}, **ratio {:.2}**) | {:.2} s, {naive_gets} GETs (**{:.1} × slower**) |\n",
         latency.as_millis(),
         window.as_secs_f64(),
         took.as_secs_f64(),
@@ -404,8 +410,6 @@ async fn sync_floor(page: usize, latency: Duration) -> String {
     use webinar_desk_core::attendance::Rules;
     use webinar_desk_core::store::Store;
     use webinar_desk_core::sync::attendance::sync_webinars;
-    const REGISTRATIONS: usize = 1_000;
-    const RECORDS: usize = 3_000;
     const ROUNDS: usize = 5;
     let sim = tenant_sim::start(SimConfig {
         page_size: page,
@@ -417,17 +421,7 @@ async fn sync_floor(page: usize, latency: Duration) -> String {
         throttling: false,
         ..GraphSwitches::default()
     });
-    let now = sim.now();
-    let ids = sim.add_series(&tenant_sim::SeriesSpec {
-        organizer: "organizer",
-        title: "Sync floor".into(),
-        sessions: ROUNDS,
-        first_start: now - chrono::Duration::days(30),
-        every: chrono::Duration::days(1),
-        length: chrono::Duration::hours(1),
-        registrations: REGISTRATIONS,
-        records: RECORDS,
-    });
+    let ids = past_sessions(&sim, "Sync floor", ROUNDS);
     let client = GraphClient::new(
         webinar_desk_core::auth::http_client(),
         &url::Url::parse(sim.graph_url()).unwrap(),
@@ -481,9 +475,9 @@ async fn sync_floor(page: usize, latency: Duration) -> String {
             .await
             .unwrap();
         chain.push(started.elapsed().as_secs_f64());
-        assert!(records.len() >= RECORDS, "every record was read");
+        assert!(records.len() >= SYNC_RECORDS, "every record was read");
     }
-    let steps = longest_chain(page, REGISTRATIONS, RECORDS);
+    let steps = longest_chain(page, SYNC_REGISTRATIONS, SYNC_RECORDS);
     let bound = (latency * steps as u32).as_secs_f64();
     let (alone, chain) = (median(&mut alone), median(&mut chain));
     format!(
@@ -495,7 +489,7 @@ async fn sync_floor(page: usize, latency: Duration) -> String {
         latency.as_millis(),
         latency.as_millis(),
         delayed - quiet,
-        RECORDS.div_ceil(page),
+        SYNC_RECORDS.div_ceil(page),
         chain / bound,
         alone / bound,
     )
