@@ -406,6 +406,12 @@ pub async fn wait_for_webinars(client: &Client) -> String {
 }
 
 /// Saves a screenshot (after two animation frames, so it shows the current frame).
+///
+/// WebKit's driver takes the picture at the page's next paint. A page painted without
+/// hardware acceleration (the app's choice on a machine without a GPU, see the shell's
+/// `rendering`) paints only when something changes, so a still page never gave one and the
+/// screenshot waited forever. A pixel in a corner, one step from transparent, changes for the
+/// screenshot's sake until it is taken.
 pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     let _ = client
         .execute_async(
@@ -413,10 +419,25 @@ pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
             vec![],
         )
         .await;
+    let _ = client
+        .execute(
+            "const p = document.createElement('div');
+             p.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none';
+             document.body.append(p);
+             let odd = false;
+             const tick = setInterval(() => {
+                 odd = !odd;
+                 p.style.background = odd ? 'rgba(0,0,0,0.004)' : 'transparent';
+             }, 16);
+             window.__screenshotTaken = () => { clearInterval(tick); p.remove(); };",
+            vec![],
+        )
+        .await;
     let png = tokio::time::timeout(STEP, client.screenshot())
         .await
         .expect("screenshot in time")
         .expect("screenshot");
+    let _ = client.execute("window.__screenshotTaken?.()", vec![]).await;
     let path = artifacts().join(format!("{name}.png"));
     std::fs::write(&path, png).unwrap();
     path
