@@ -4,6 +4,7 @@
 
 mod commands;
 mod dto;
+mod rendering;
 mod state;
 
 use std::sync::Arc;
@@ -94,6 +95,10 @@ pub fn run(launch: Launch) {
                 launch.demo,
             ))?;
             tauri::Manager::manage(app, state);
+            #[cfg(target_os = "linux")]
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                rendering::fit_to_display(&window, std::path::Path::new("/dev/dri"));
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
