@@ -4,6 +4,7 @@
 
 mod commands;
 mod dto;
+#[cfg(target_os = "linux")]
 mod rendering;
 mod state;
 

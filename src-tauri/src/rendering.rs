@@ -3,13 +3,12 @@
 //! software renderer, through which a frame after a page change took 60–100 ms here, against a
 //! few for WebKit's own CPU painter (opening a 50,000-person session: see BENCHMARKS.md). So
 //! when the system has no GPU render node, the app turns WebKit's hardware acceleration off;
-//! with one, WebKit's default stands. Windows and macOS web views are not touched.
+//! with one, WebKit's default stands. Linux only: Windows and macOS web views are not touched.
 
 use std::path::Path;
 
 /// Turns hardware acceleration off in `window`'s web view when `dri` (the DRM device folder,
 /// `/dev/dri`) has no render node, that is, no GPU this process could draw with.
-#[cfg(target_os = "linux")]
 pub(crate) fn fit_to_display(window: &tauri::WebviewWindow, dri: &Path) {
     if has_render_node(dri) {
         return;
@@ -31,7 +30,6 @@ pub(crate) fn fit_to_display(window: &tauri::WebviewWindow, dri: &Path) {
 }
 
 /// Whether `dri` holds a render node (`renderD128`, …). A missing or unreadable folder has none.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn has_render_node(dri: &Path) -> bool {
     std::fs::read_dir(dri).is_ok_and(|entries| {
         entries
