@@ -12,7 +12,7 @@ mod routes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -131,6 +131,9 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // The set latency is the time from a request's arrival to its answer; the tenant's own
+    // work (the token, the data, the JSON) is inside it, as Graph's is on Graph's machines.
+    let arrived = Instant::now();
     let ctx = Ctx {
         request_id: uuid::Uuid::new_v4().to_string(),
         client_request_id: headers
@@ -181,8 +184,8 @@ async fn handle(
     }
     // Half the latency on the way in, half on the way out: a client that gives up (or dies)
     // in the second half leaves a request that was processed but never answered.
-    let latency = sim.latency() / 2;
-    network_delay(latency).await;
+    let latency = sim.latency();
+    network_delay_until(arrived + latency / 2).await;
     if let Err(wait) = sim.admit(&caller.app, method == Method::GET) {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = ctx.error(
@@ -247,17 +250,19 @@ async fn handle(
         base: format!("{}/{version}", sim.graph_url()),
     };
     let response = routes::route(&sim, &ctx, &caller, &req);
-    network_delay(latency).await;
+    network_delay_until(arrived + latency).await;
     match after {
         None => response,
         Some(kind) => damage(response, kind).await,
     }
 }
 
-/// Waits `d` as the network would, to within a fraction of a millisecond. Tokio's timer wakes
-/// a sleep at a whole-millisecond tick after its deadline (a 10 ms sleep took 11–12 ms here),
-/// which made every request's latency 2–3 ms longer than set; a thread's sleep is precise.
-async fn network_delay(d: Duration) {
+/// Waits until `deadline` as the network would, to within a fraction of a millisecond.
+/// Tokio's timer wakes a sleep at a whole-millisecond tick after its deadline (a 10 ms sleep
+/// took 11–12 ms here), which made every request's latency 2–3 ms longer than set; a thread's
+/// sleep is precise.
+async fn network_delay_until(deadline: Instant) {
+    let d = deadline.saturating_duration_since(Instant::now());
     if d.is_zero() {
         return;
     }
