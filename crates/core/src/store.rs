@@ -25,6 +25,7 @@ mod sheet;
 
 pub use attendance::{
     AttendanceRow, Page, PageQuery, RegistrationListRow, Rewritten, SessionStats,
+    StagedRegistrations,
 };
 pub use drift::{BaselineSource, DriftCheck};
 pub use person::{PersonHistory, PersonInWebinar, PersonRef};
@@ -48,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0011_records_with_their_report.sql"),
     include_str!("store/0012_attendance_sheets.sql"),
     include_str!("store/0013_attendance_versions.sql"),
+    include_str!("store/0014_staged_registrations.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +236,9 @@ impl Store {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
+        // A sync that failed or was killed may have left registrations written ahead of its
+        // transaction; nothing reads them, and they are dropped before anything else runs.
+        attendance::discard_all_staged(&mut conn)?;
         // Sheets dropped by a migration (or never written) are derived data: recomputed here,
         // before anything reads them.
         attendance::fill_missing_sheets(&mut conn, Utc::now())?;

@@ -622,6 +622,87 @@ async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
     }
 }
 
+/// A first sync writes a webinar's registrations while its attendance is still being read
+/// (under a number no reader looks up). Killed in between, it leaves nothing anyone sees; the
+/// next start removes those rows, and the next sync writes the whole copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_killed_after_writing_ahead_shows_nothing_and_leaves_nothing() {
+    let sim = start_tenant(50).await;
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: "First sync, killed".into(),
+        sessions: 1,
+        first_start: sim.now() - chrono::Duration::days(3),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations: 200,
+        // 60 pages of records at 30 ms: the registrations are written long before the end.
+        records: 3_000,
+    });
+    let id = ids[0].as_str();
+    let cli = signed_in_cli(&sim).await;
+    sim.set_latency(std::time::Duration::from_millis(30));
+    let home = cli.scratch.path().join("home");
+    let count = |sql: &str| -> i64 {
+        let db = webinar_desk_tests::files_below(&home)
+            .into_iter()
+            .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
+            .expect("the local copy");
+        let conn =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let staged = "SELECT count(*) FROM attendance_webinars WHERE staged = 1";
+    let mut caught = 0;
+    for delay_ms in [700u64, 1_000, 1_300, 1_600] {
+        let child = cli
+            .command(&["sync", id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        if !kill_9_running(child, &["sync", id]).await {
+            break;
+        }
+        let left = count(staged);
+        if left > 0 {
+            caught += 1;
+            assert_eq!(
+                count("SELECT count(*) FROM registrations"),
+                200,
+                "written ahead, after a kill at {delay_ms} ms"
+            );
+        }
+        // Opening the copy again (any command) removes what the killed sync left.
+        let shown = cli.run(&["attendance", id, "--json"]).await;
+        assert!(
+            !shown.status.success()
+                && text(&shown.stderr).contains("No attendance in the local copy"),
+            "nothing shows after a kill at {delay_ms} ms: {}{}",
+            text(&shown.stdout),
+            text(&shown.stderr)
+        );
+        assert_eq!(count(staged), 0, "after a kill at {delay_ms} ms");
+        assert_eq!(
+            count("SELECT count(*) FROM registrations"),
+            0,
+            "after a kill at {delay_ms} ms"
+        );
+    }
+    assert!(
+        caught >= 1,
+        "no kill landed between the registrations and the end"
+    );
+    sim.set_latency(std::time::Duration::ZERO);
+    let synced = cli.run(&["sync", id]).await;
+    assert!(synced.status.success(), "{}", text(&synced.stderr));
+    assert_eq!(count("SELECT count(*) FROM registrations"), 200);
+    assert_eq!(count(staged), 0);
+    assert!(attendance_json(&cli, id).await.lines().count() >= 200);
+}
+
 /// `export` writes each documented shape from the local copy, offline, for a series and for
 /// one webinar; the files agree with what `attendance` prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

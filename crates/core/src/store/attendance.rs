@@ -1,13 +1,15 @@
 //! Registrations and attendance in the local database, and the metrics derived from them.
 //!
-//! Invariants: a sync's data, the recomputed metrics and the sync state are written in one
-//! transaction — a crash leaves the previous copy or the new one, never a mix; report versions
-//! and their records (kept with the report, as JSON) are only ever added; a session has people
-//! on its attendance sheet only once a report of it is kept; a registration row is written
-//! only when its content (its digest) changed, a sheet only when one of its people did;
-//! registration pages are sorted and filtered in SQL (indexed columns), attendance pages in
-//! memory from the session's sheet (see `sheet`), so a page of 100 out of 100,000 rows costs
-//! the page, not the table.
+//! Invariants: a sync's data, the recomputed metrics and the sync state become visible in one
+//! transaction — a crash leaves the previous copy or the new one, never a mix (a first sync's
+//! registrations are written ahead under a staged number that no reader looks up and that
+//! transaction names after the webinar; staged numbers of syncs that did not finish are removed
+//! on open); report versions and their records (kept with the report, as JSON) are only ever
+//! added; a session has people on its attendance sheet only once a report of it is kept; a
+//! registration row is written only when its content (its digest) changed, a sheet only when
+//! one of its people did; registration pages are sorted and filtered in SQL (indexed columns),
+//! attendance pages in memory from the session's sheet (see `sheet`), so a page of 100 out of
+//! 100,000 rows costs the page, not the table.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -22,7 +24,7 @@ use crate::attendance::{
     Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
     before_any_report, map_each, session_metrics,
 };
-use crate::sync::attendance::{AttendancePlan, ReportRow, WebinarLinks};
+use crate::sync::attendance::{AttendancePlan, RegistrationRow, ReportRow, WebinarLinks};
 
 /// Which rows a table page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,6 +130,20 @@ impl Store {
         rules: Rules,
         now: DateTime<Utc>,
     ) -> Result<Rewritten, StoreError> {
+        self.apply_staged_attendance(plan, None, rules, now)
+    }
+
+    /// [`Store::apply_attendance`] for a sync whose registrations were `staged` (written ahead
+    /// by [`Store::stage_registrations`]): its transaction names the staged number after the
+    /// webinar instead of writing them. When the webinar got a number meanwhile (another sync
+    /// of it finished first), they are written as usual and the staged rows dropped.
+    pub fn apply_staged_attendance(
+        &self,
+        plan: &AttendancePlan,
+        staged: Option<&StagedRegistrations>,
+        rules: Rules,
+        now: DateTime<Utc>,
+    ) -> Result<Rewritten, StoreError> {
         std::thread::scope(|s| {
             // The recompute needs only the committed copy and this sync's data, so for a file
             // it starts at once on a connection of its own, while this sync waits for the
@@ -153,7 +169,7 @@ impl Store {
                 }
             });
             // Meanwhile this thread works out the rows, also before taking the writer.
-            let rows = Rows::of(plan);
+            let rows = Rows::of(plan, staged);
             self.write_attendance(s, plan, &rows, rules, now, early)
         })
     }
@@ -175,7 +191,15 @@ impl Store {
         let w = plan.webinar_id.as_str();
         // From here the transaction holds the write lock: nothing of this webinar changes
         // under it, so a recompute from this version stays right until the commit.
-        let n = webinar_number(&tx, w)?;
+        let staged = rows.staged;
+        let claimed = match staged {
+            Some(staged) => claim(&tx, w, staged)?,
+            None => None,
+        };
+        let n = match claimed {
+            Some(n) => n,
+            None => webinar_number(&tx, w)?,
+        };
         let version = version_of(&tx, n)?;
         let early = early.and_then(|e| {
             let current = e.version.recv().is_ok_and(|at| at == version);
@@ -196,7 +220,18 @@ impl Store {
         let reports = kept.len() + fresh.len();
         let written = write_sync(&tx, plan, rows, n, &fresh, now);
         let computed = computed.join();
-        let registrations = written?;
+        let mut registrations = written?;
+        match (staged, claimed, &plan.registrations) {
+            (Some(_), Some(_), Some(list)) => registrations = list.len(),
+            // Staged too late: the webinar has its number and rows; these are diffed in.
+            (Some(staged), None, list) => {
+                discard_staged(&tx, staged)?;
+                if let Some(list) = list {
+                    registrations = write_registrations(&tx, n, &registration_values(list))?;
+                }
+            }
+            _ => {}
+        }
         let computed = computed.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         let people = computed.changed;
         let written = write_metrics(
@@ -603,6 +638,116 @@ impl Conditions {
     }
 }
 
+/// A first sync's registrations, written ahead of its transaction under a number that names
+/// no webinar yet (see [`Store::stage_registrations`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedRegistrations {
+    n: i64,
+    /// The number's placeholder webinar id, unique to this staging: a number freed and made
+    /// again is never taken for this one.
+    tag: String,
+}
+
+impl Store {
+    /// Writes a webinar's registrations ahead of its sync's transaction, so a first sync's
+    /// largest write is done while its attendance is still being read. They go under a number
+    /// of their own that names no webinar (nothing reads them) until that transaction names
+    /// it after the webinar ([`Store::apply_staged_attendance`]). `None` when the webinar has
+    /// a number already: a later sync writes only the rows that changed, in its transaction.
+    /// Staged rows whose sync fails are removed by [`Store::discard_staged_registrations`], or
+    /// when the local copy is next opened.
+    pub fn stage_registrations(
+        &self,
+        webinar_id: &str,
+        registrations: &[RegistrationRow],
+    ) -> Result<Option<StagedRegistrations>, StoreError> {
+        if known_number(&self.read(), webinar_id)?.is_some() {
+            return Ok(None);
+        }
+        let values = registration_values(registrations);
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if known_number(&tx, webinar_id)?.is_some() {
+            return Ok(None);
+        }
+        let tag = format!("staged:{}:{webinar_id}", uuid::Uuid::new_v4());
+        tx.execute(
+            "INSERT INTO attendance_webinars (webinar_id, staged) VALUES (?1, 1)",
+            [&tag],
+        )?;
+        let n = tx.last_insert_rowid();
+        write_registrations(&tx, n, &values)?;
+        tx.commit()?;
+        Ok(Some(StagedRegistrations { n, tag }))
+    }
+
+    /// Removes registrations staged for a sync that failed (nothing once they were named).
+    pub fn discard_staged_registrations(
+        &self,
+        staged: &StagedRegistrations,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        discard_staged(&tx, staged)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Names the `staged` number after webinar `w` when `w` has none; its number then.
+fn claim(
+    tx: &Transaction<'_>,
+    w: &str,
+    staged: &StagedRegistrations,
+) -> Result<Option<i64>, StoreError> {
+    if known_number(tx, w)?.is_some() {
+        return Ok(None);
+    }
+    let named = tx.execute(
+        "UPDATE attendance_webinars SET webinar_id = ?1, staged = 0
+         WHERE n = ?2 AND webinar_id = ?3 AND staged = 1",
+        params![w, staged.n, staged.tag],
+    )?;
+    Ok((named == 1).then_some(staged.n))
+}
+
+/// Deletes a staged number and its rows, if it is still staged.
+fn discard_staged(tx: &Transaction<'_>, staged: &StagedRegistrations) -> Result<(), StoreError> {
+    let still = tx
+        .query_row(
+            "SELECT 1 FROM attendance_webinars WHERE n = ?1 AND webinar_id = ?2 AND staged = 1",
+            params![staged.n, staged.tag],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if still {
+        tx.execute("DELETE FROM registrations WHERE w = ?1", [staged.n])?;
+        tx.execute("DELETE FROM attendance_webinars WHERE n = ?1", [staged.n])?;
+    }
+    Ok(())
+}
+
+/// Deletes every staged number and its rows: those of syncs that failed or were killed. Run
+/// when the local copy is opened. Returns how many numbers were removed.
+pub(super) fn discard_all_staged(conn: &mut rusqlite::Connection) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "DELETE FROM registrations
+         WHERE w IN (SELECT n FROM attendance_webinars WHERE staged = 1)",
+        [],
+    )?;
+    let removed = tx.execute("DELETE FROM attendance_webinars WHERE staged = 1", [])?;
+    tx.commit()?;
+    if removed > 0 {
+        tracing::info!(
+            staged = removed,
+            "registrations staged by syncs that did not finish were removed"
+        );
+    }
+    Ok(removed)
+}
+
 /// The small number the large tables use for a webinar, made on first use.
 fn webinar_number(tx: &Transaction<'_>, webinar_id: &str) -> Result<i64, StoreError> {
     tx.execute(
@@ -889,7 +1034,9 @@ fn digest(content: impl Hash) -> i64 {
 /// A sync's rows as they are written, worked out before the writer is taken: each
 /// registration's columns and digest, each new report's records packed.
 struct Rows<'p> {
+    /// `None` when they were staged (written ahead).
     registrations: Option<Vec<RegistrationValues<'p>>>,
+    staged: Option<&'p StagedRegistrations>,
     /// Report id → its records as stored.
     packed: HashMap<&'p str, String>,
 }
@@ -911,40 +1058,13 @@ struct RegistrationValues<'p> {
 }
 
 impl<'p> Rows<'p> {
-    fn of(plan: &'p AttendancePlan) -> Self {
-        let registrations = plan.registrations.as_ref().map(|list| {
-            list.iter()
-                .map(|r| {
-                    let registered_at = r.registered_at.map(|t| t.to_rfc3339());
-                    let canceled_at = r.canceled_at.map(|t| t.to_rfc3339());
-                    let answers = serde_json::to_string(&r.answers).expect("strings serialize");
-                    let digest = digest((
-                        &r.email,
-                        &r.first_name,
-                        &r.last_name,
-                        &r.status,
-                        &registered_at,
-                        &canceled_at,
-                        &r.user_id,
-                        &answers,
-                    ));
-                    RegistrationValues {
-                        id: &r.id,
-                        email: r.email.as_deref(),
-                        email_lower: r.email.as_ref().map(|e| e.trim().to_lowercase()),
-                        first_name: &r.first_name,
-                        last_name: &r.last_name,
-                        name_lower: registrant_name(r).to_lowercase(),
-                        status: &r.status,
-                        registered_at,
-                        canceled_at,
-                        user_id: r.user_id.as_deref(),
-                        answers,
-                        digest,
-                    }
-                })
-                .collect()
-        });
+    fn of(plan: &'p AttendancePlan, staged: Option<&'p StagedRegistrations>) -> Self {
+        // Registrations written ahead (a first sync) are not written again.
+        let registrations = plan
+            .registrations
+            .as_deref()
+            .filter(|_| staged.is_none())
+            .map(registration_values);
         let packed = plan
             .new_reports
             .iter()
@@ -952,9 +1072,45 @@ impl<'p> Rows<'p> {
             .collect();
         Rows {
             registrations,
+            staged,
             packed,
         }
     }
+}
+
+/// Registrations' columns as written, with the digest of each.
+fn registration_values(list: &[RegistrationRow]) -> Vec<RegistrationValues<'_>> {
+    list.iter()
+        .map(|r| {
+            let registered_at = r.registered_at.map(|t| t.to_rfc3339());
+            let canceled_at = r.canceled_at.map(|t| t.to_rfc3339());
+            let answers = serde_json::to_string(&r.answers).expect("strings serialize");
+            let digest = digest((
+                &r.email,
+                &r.first_name,
+                &r.last_name,
+                &r.status,
+                &registered_at,
+                &canceled_at,
+                &r.user_id,
+                &answers,
+            ));
+            RegistrationValues {
+                id: &r.id,
+                email: r.email.as_deref(),
+                email_lower: r.email.as_ref().map(|e| e.trim().to_lowercase()),
+                first_name: &r.first_name,
+                last_name: &r.last_name,
+                name_lower: registrant_name(r).to_lowercase(),
+                status: &r.status,
+                registered_at,
+                canceled_at,
+                user_id: r.user_id.as_deref(),
+                answers,
+                digest,
+            }
+        })
+        .collect()
 }
 
 const REGISTRATION_COLUMNS_WRITTEN: &str = "w, id, email, email_lower, first_name, last_name, \
@@ -983,52 +1139,10 @@ fn write_sync(
             params![w, plan.links.join_url, plan.links.registration_url, at],
         )?;
     }
-    let mut rewritten = 0;
-    if let Some(registrations) = &rows.registrations {
-        let mut kept = row_digests(
-            tx,
-            &format!("SELECT id, rowid, digest FROM registrations WHERE {REGISTRATIONS_AS_STORED}"),
-            n,
-        )?;
-        let columns = REGISTRATION_COLUMNS_WRITTEN;
-        let mut insert = tx.prepare(&format!(
-            "INSERT INTO registrations ({columns})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        ))?;
-        let mut update = tx.prepare(&format!(
-            "UPDATE registrations SET ({columns})
-                 = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             WHERE rowid = ?14"
-        ))?;
-        for r in registrations {
-            let row = params![
-                n,
-                r.id,
-                r.email,
-                r.email_lower,
-                r.first_name,
-                r.last_name,
-                r.name_lower,
-                r.status,
-                r.registered_at,
-                r.canceled_at,
-                r.user_id,
-                r.answers,
-                r.digest,
-            ];
-            match kept.remove(r.id) {
-                Some((_, old)) if old == r.digest => continue,
-                Some((rowid, _)) => {
-                    let mut row = row.to_vec();
-                    row.push(&rowid);
-                    update.execute(&*row)?
-                }
-                None => insert.execute(row)?,
-            };
-            rewritten += 1;
-        }
-        rewritten += delete_rows(tx, "registrations", kept)?;
-    }
+    let rewritten = match &rows.registrations {
+        Some(registrations) => write_registrations(tx, n, registrations)?,
+        None => 0,
+    };
     if !plan.questions.is_empty() {
         tx.execute(
             "DELETE FROM registration_questions WHERE webinar_id = ?1",
@@ -1059,6 +1173,60 @@ fn write_sync(
             rows.packed[rep.id.as_str()],
         ])?;
     }
+    Ok(rewritten)
+}
+
+/// Writes a webinar's registrations under its number `n`: only rows whose content changed, and
+/// deletes those no longer listed. Returns how many rows were written or deleted.
+fn write_registrations(
+    tx: &Transaction<'_>,
+    n: i64,
+    registrations: &[RegistrationValues<'_>],
+) -> Result<usize, StoreError> {
+    let mut rewritten = 0;
+    let mut kept = row_digests(
+        tx,
+        &format!("SELECT id, rowid, digest FROM registrations WHERE {REGISTRATIONS_AS_STORED}"),
+        n,
+    )?;
+    let columns = REGISTRATION_COLUMNS_WRITTEN;
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO registrations ({columns})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?;
+    let mut update = tx.prepare(&format!(
+        "UPDATE registrations SET ({columns})
+             = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         WHERE rowid = ?14"
+    ))?;
+    for r in registrations {
+        let row = params![
+            n,
+            r.id,
+            r.email,
+            r.email_lower,
+            r.first_name,
+            r.last_name,
+            r.name_lower,
+            r.status,
+            r.registered_at,
+            r.canceled_at,
+            r.user_id,
+            r.answers,
+            r.digest,
+        ];
+        match kept.remove(r.id) {
+            Some((_, old)) if old == r.digest => continue,
+            Some((rowid, _)) => {
+                let mut row = row.to_vec();
+                row.push(&rowid);
+                update.execute(&*row)?
+            }
+            None => insert.execute(row)?,
+        };
+        rewritten += 1;
+    }
+    rewritten += delete_rows(tx, "registrations", kept)?;
     Ok(rewritten)
 }
 
@@ -1539,7 +1707,7 @@ pub(super) mod tests {
                 version: read,
                 computed: spawn_recompute(s, move || Ok(computed)),
             };
-            store.write_attendance(s, &late, &Rows::of(&late), rules, now, Some(early))
+            store.write_attendance(s, &late, &Rows::of(&late, None), rules, now, Some(early))
         })
         .unwrap();
 
@@ -1558,6 +1726,166 @@ pub(super) mod tests {
         assert_eq!(outcomes(&store), expected);
         let stats = store.session_stats("w1").unwrap().unwrap();
         assert_eq!((stats.attended, stats.report_count), (3, 3), "{stats:?}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    fn registered_names(store: &Store) -> Vec<String> {
+        let all = PageQuery {
+            limit: 100,
+            ..PageQuery::default()
+        };
+        let page = store.registrations_page("w1", &all).unwrap();
+        page.rows.into_iter().map(|r| r.name).collect()
+    }
+
+    fn webinars_of(store: &Store, email: &str) -> Vec<String> {
+        let history = store
+            .person_history(&super::super::PersonRef::Email(email.into()))
+            .unwrap();
+        history.webinars.into_iter().map(|w| w.webinar_id).collect()
+    }
+
+    /// A first sync writes its registrations while its attendance is still being read; no
+    /// one sees them until the sync's transaction names their number after the webinar, and
+    /// then the copy is what a sync writing everything at the end leaves.
+    #[test]
+    fn staged_registrations_are_seen_only_once_the_sync_that_staged_them_commits() {
+        let (rules, now) = (Rules::default(), at(24 * 60));
+        let first = plan(
+            &["ada", "bob", "cy"],
+            vec![report("rep-1", &[("ada", 0, 60)])],
+        );
+        let dir = std::env::temp_dir().join(format!("wd-staged-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir.join("cache.sqlite3")).unwrap();
+
+        let staged = store
+            .stage_registrations("w1", first.registrations.as_deref().unwrap())
+            .unwrap()
+            .expect("a webinar without a number stages");
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM registrations"),
+            3,
+            "written ahead"
+        );
+        assert!(registered_names(&store).is_empty(), "not the webinar's yet");
+        assert!(webinars_of(&store, "ada@example.com").is_empty());
+        assert_eq!(store.session_stats("w1").unwrap(), None);
+
+        let rewritten = store
+            .apply_staged_attendance(&first, Some(&staged), rules, now)
+            .unwrap();
+        assert_eq!(rewritten.registrations, 3);
+        assert_eq!(registered_names(&store), ["ada", "bob", "cy"]);
+        assert_eq!(webinars_of(&store, "ADA@example.com"), ["w1"]);
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM registrations"),
+            3,
+            "not written twice"
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM attendance_webinars WHERE staged = 1"
+            ),
+            0
+        );
+        let written_at_the_end = Store::open_in_memory().unwrap();
+        written_at_the_end
+            .apply_attendance(&first, rules, now)
+            .unwrap();
+        assert_eq!(outcomes(&store), outcomes(&written_at_the_end));
+        assert_eq!(
+            store.session_stats("w1").unwrap(),
+            written_at_the_end.session_stats("w1").unwrap()
+        );
+        // A later sync of the webinar writes only what changed, in its own transaction.
+        assert_eq!(
+            store
+                .stage_registrations("w1", first.registrations.as_deref().unwrap())
+                .unwrap(),
+            None
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Two first syncs of one webinar race: the one that did not stage commits first. The
+    /// staged one then finds the webinar numbered; its registrations are diffed in as any
+    /// later sync's, and the staged rows go.
+    #[test]
+    fn registrations_staged_too_late_are_written_as_usual_and_the_staged_rows_dropped() {
+        let (rules, now) = (Rules::default(), at(24 * 60));
+        let store = Store::open_in_memory().unwrap();
+        let staging = plan(
+            &["ada", "bob", "cy"],
+            vec![report("rep-1", &[("ada", 0, 60)])],
+        );
+        let staged = store
+            .stage_registrations("w1", staging.registrations.as_deref().unwrap())
+            .unwrap()
+            .unwrap();
+        store
+            .apply_attendance(&plan(&["ada", "dee"], vec![]), rules, now)
+            .unwrap();
+        assert_eq!(registered_names(&store), ["ada", "dee"]);
+
+        let rewritten = store
+            .apply_staged_attendance(&staging, Some(&staged), rules, now)
+            .unwrap();
+        assert_eq!(registered_names(&store), ["ada", "bob", "cy"]);
+        assert_eq!(rewritten.registrations, 3, "bob and cy added, dee removed");
+        assert_eq!(count(&store, "SELECT count(*) FROM registrations"), 3);
+        assert_eq!(count(&store, "SELECT count(*) FROM attendance_webinars"), 1);
+        // Discarding after the fact touches nothing that is the webinar's.
+        store.discard_staged_registrations(&staged).unwrap();
+        assert_eq!(registered_names(&store), ["ada", "bob", "cy"]);
+    }
+
+    /// A sync that stages and then fails has its rows discarded; one killed before it could
+    /// has them removed when the local copy is next opened, and its number is never taken
+    /// for another sync's.
+    #[test]
+    fn staged_registrations_of_a_sync_that_did_not_finish_are_removed() {
+        let (rules, now) = (Rules::default(), at(24 * 60));
+        let first = plan(&["ada", "bob"], vec![report("rep-1", &[("ada", 0, 60)])]);
+        let regs = first.registrations.as_deref().unwrap();
+        let dir = std::env::temp_dir().join(format!("wd-staged-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("cache.sqlite3");
+
+        let store = Store::open(&path).unwrap();
+        let failed = store.stage_registrations("w1", regs).unwrap().unwrap();
+        store.discard_staged_registrations(&failed).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM registrations"), 0);
+        assert_eq!(count(&store, "SELECT count(*) FROM attendance_webinars"), 0);
+
+        let killed = store.stage_registrations("w1", regs).unwrap().unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM registrations"), 0);
+        assert_eq!(count(&store, "SELECT count(*) FROM attendance_webinars"), 0);
+        // Another webinar stages and may get the same number; the killed sync's handle (a
+        // process that outlived the cleanup) names nothing of it.
+        let other = store.stage_registrations("w2", regs).unwrap().unwrap();
+        let rewritten = store
+            .apply_staged_attendance(&first, Some(&killed), rules, now)
+            .unwrap();
+        assert_eq!(rewritten.registrations, 2, "written as usual");
+        assert_eq!(registered_names(&store), ["ada", "bob"]);
+        assert_eq!(
+            count(
+                &store,
+                "SELECT count(*) FROM attendance_webinars WHERE staged = 1"
+            ),
+            1,
+            "w2's staging stays"
+        );
+        store.discard_staged_registrations(&other).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM registrations"), 2);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

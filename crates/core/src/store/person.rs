@@ -103,7 +103,7 @@ impl Store {
         let mut stmt = conn.prepare(&format!(
             "SELECT {REGISTRATION_COLUMNS}, a.webinar_id
              FROM registrations r JOIN attendance_webinars a ON a.n = r.w
-             WHERE {registrations}"
+             WHERE {registrations} AND a.staged = 0"
         ))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
         while let Some(r) = rows.next()? {

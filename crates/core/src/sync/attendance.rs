@@ -18,7 +18,7 @@ use super::SyncError;
 use crate::attendance::{Interval, Rules};
 use crate::graph::types::{AttendanceRecord, AttendanceReport, Registration, RegistrationQuestion};
 use crate::graph::{Endpoint, GraphClient, GraphError};
-use crate::store::Store;
+use crate::store::{StagedRegistrations, Store};
 
 /// A registration as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,10 +213,13 @@ pub async fn sync_webinar(
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<AttendanceSyncReport, SyncError> {
     let scope = format!("webinar:{webinar_id}");
-    let result = fetch(graph, store, webinar_id, now, progress).await;
+    let staged = std::sync::Mutex::new(None);
+    let result = fetch(graph, store, webinar_id, now, progress, &staged).await;
+    let staged = staged.into_inner().unwrap_or_else(|p| p.into_inner());
     let (plan, report_pending, reports_known) = match result {
         Ok(p) => p,
         Err(e) => {
+            discard(store, staged).await;
             // Support needs the ids to trace the call; they go beside the message.
             let mut message = e.to_string();
             if let SyncError::Graph(g) = &e {
@@ -241,10 +244,10 @@ pub async fn sync_webinar(
     });
     // Writing and recomputing a large webinar takes a while: off the async workers, so the
     // other sessions' fetches keep going meanwhile.
-    let (registrations, new_reports, rewritten, warnings) = {
-        let store = store.clone();
+    let applied = {
+        let (store, staged) = (store.clone(), staged.clone());
         tokio::task::spawn_blocking(move || {
-            let rewritten = store.apply_attendance(&plan, rules, now)?;
+            let rewritten = store.apply_staged_attendance(&plan, staged.as_ref(), rules, now)?;
             Ok::<_, SyncError>((
                 plan.registrations.as_ref().map(Vec::len),
                 plan.new_reports.len(),
@@ -253,7 +256,14 @@ pub async fn sync_webinar(
             ))
         })
         .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    };
+    let (registrations, new_reports, rewritten, warnings) = match applied {
+        Ok(applied) => applied,
+        Err(e) => {
+            discard(store, staged).await;
+            return Err(e);
+        }
     };
     Ok(AttendanceSyncReport {
         webinar_id: webinar_id.to_string(),
@@ -265,6 +275,18 @@ pub async fn sync_webinar(
         warnings,
         finished_at: now,
     })
+}
+
+/// Removes registrations a failed sync staged (see [`Store::stage_registrations`]); one that
+/// cannot be removed now is removed when the local copy is next opened.
+async fn discard(store: &Arc<Store>, staged: Option<StagedRegistrations>) {
+    let Some(staged) = staged else { return };
+    let store = store.clone();
+    let done =
+        tokio::task::spawn_blocking(move || store.discard_staged_registrations(&staged)).await;
+    if let Ok(Err(e)) = done {
+        tracing::warn!(error = %e, "staged registrations stay until the local copy is next opened");
+    }
 }
 
 /// Where each webinar of a batch stands: `Some` while it syncs, `None` once it finished.
@@ -305,12 +327,15 @@ pub async fn sync_webinars(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Reads everything one webinar's sync needs. A first sync's registrations are written ahead
+/// (`staged` says under which number, also when a later step fails).
 async fn fetch(
     graph: &GraphClient,
-    store: &Store,
+    store: &Arc<Store>,
     webinar_id: &str,
     now: DateTime<Utc>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    staged: &std::sync::Mutex<Option<StagedRegistrations>>,
 ) -> Result<(AttendancePlan, bool, usize), SyncError> {
     let step = |step: &'static str, done: usize, total: usize| {
         progress(SyncProgress { step, done, total })
@@ -324,7 +349,7 @@ async fn fetch(
     let registrations = async {
         let (registrations, source, warning) = match graph.registrations(webinar_id).await {
             Ok((list, endpoint)) => (
-                Some(normalize_registrations(list)),
+                Some(stage(store, webinar_id, normalize_registrations(list), staged).await?),
                 Some(match endpoint {
                     Endpoint::V1 => "v1.0",
                     Endpoint::Beta => "beta",
@@ -430,6 +455,25 @@ async fn fetch(
         report_pending,
         reports_known,
     ))
+}
+
+/// Stages a first sync's registrations off the async workers (the writer may be busy with
+/// another session's transaction); hands them back for the plan.
+async fn stage(
+    store: &Arc<Store>,
+    webinar_id: &str,
+    rows: Vec<RegistrationRow>,
+    staged: &std::sync::Mutex<Option<StagedRegistrations>>,
+) -> Result<Vec<RegistrationRow>, SyncError> {
+    let (store, id) = (store.clone(), webinar_id.to_string());
+    let (rows, written) = tokio::task::spawn_blocking(move || {
+        let written = store.stage_registrations(&id, &rows);
+        (rows, written)
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    *staged.lock().unwrap_or_else(|p| p.into_inner()) = written?;
+    Ok(rows)
 }
 
 fn question_column(q: &RegistrationQuestion) -> Option<(String, String)> {
