@@ -490,36 +490,37 @@ fn presence_curve(
         }
         (joins, leaves)
     };
-    // The peak counts stays of a second or more; leaves before joins at the same instant: a
-    // hand-over is not two people at once.
-    let (joins, leaves) = spans(Duration::seconds(1));
+    // The curve counts every stay longer than nothing; the peak (and the curve's span) only
+    // stays of a second or more. Teams rarely gives a shorter one, so both usually come from
+    // one sorted pair of lists, made once.
+    let (joins, leaves) = spans(Duration::nanoseconds(1));
+    let shorter = people
+        .iter()
+        .flat_map(|p| p.intervals.iter())
+        .any(|i| i.leave > i.join && i.leave - i.join < Duration::seconds(1));
+    let held = shorter.then(|| spans(Duration::seconds(1)));
+    let (held_joins, held_leaves) = match &held {
+        Some((j, l)) => (j.as_slice(), l.as_slice()),
+        None => (joins.as_slice(), leaves.as_slice()),
+    };
+    // Leaves before joins at the same instant: a hand-over is not two people at once.
     let (mut left, mut now, mut peak) = (0, 0usize, 0usize);
-    for j in &joins {
-        while left < leaves.len() && leaves[left] <= *j {
+    for j in held_joins {
+        while left < held_leaves.len() && held_leaves[left] <= *j {
             left += 1;
             now -= 1;
         }
         now += 1;
         peak = peak.max(now);
     }
-    let present = || {
-        people
-            .iter()
-            .flat_map(|p| p.intervals.iter())
-            .filter(|i| i.seconds() > 0)
-    };
-    let (Some(first), Some(last)) = (
-        present().map(|i| i.join).min(),
-        present().map(|i| i.leave).max(),
-    ) else {
+    let (Some(&first), Some(&last)) = (held_joins.first(), held_leaves.last()) else {
         return (Vec::new(), 0);
     };
-    let from = first.min(start);
-    let to = last.max(end);
+    let from = DateTime::from_timestamp_nanos(first).min(start);
+    let to = DateTime::from_timestamp_nanos(last).max(end);
     let minutes = (to - from).num_minutes().clamp(0, 24 * 60);
     // Merged intervals of one person never overlap, so the people present at `t` are the
     // intervals begun by `t` less those ended by `t`: two binary searches per minute.
-    let (joins, leaves) = spans(Duration::nanoseconds(1));
     let curve = (0..=minutes)
         .map(|m| {
             let t = from + Duration::minutes(m);
@@ -830,6 +831,28 @@ mod tests {
                 .any(|p| p.key == PersonKey::Anonymous("guest-1".into()) && !p.registered)
         );
         assert_eq!((m.unregistered, m.attended, m.partial), (2, 3, 1));
+    }
+
+    /// A stay shorter than a second is someone present on the curve at the minute it spans,
+    /// but not toward the peak; three people overlapping only through it are two at once.
+    #[test]
+    fn a_stay_under_a_second_shows_on_the_curve_but_not_in_the_peak() {
+        let blip = Interval {
+            join: t("10:10") - Duration::milliseconds(200),
+            leave: t("10:10") + Duration::milliseconds(300),
+        };
+        let m = metrics(
+            &[],
+            &[
+                rec("v1", Some("a@x.com"), None, vec![iv("10:00", "10:30")]),
+                rec("v1", Some("b@x.com"), None, vec![iv("10:05", "10:20")]),
+                rec("v1", Some("c@x.com"), None, vec![blip]),
+            ],
+        );
+        assert_eq!(m.peak_concurrent, 2, "{:?}", m.presence);
+        let at = |hm: &str| m.presence.iter().find(|(t0, _)| *t0 == t(hm)).unwrap().1;
+        assert_eq!((at("10:09"), at("10:10"), at("10:11")), (2, 3, 2));
+        assert_eq!(m.presence.first().unwrap().0, t("10:00"));
     }
 
     #[test]
