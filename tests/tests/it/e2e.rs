@@ -355,6 +355,11 @@ async fn attendance_of_a_past_series_online_then_offline() {
     .await;
     assert!(rows.contains('@'), "an e-mail in the first row: {rows}");
     wait_for_text(&app, "#data-age", |t| t.contains("Data from")).await;
+    // The joins and leaves are in the computer's zone; the page says which.
+    wait_for_text(&app, "#time-zone", |t| {
+        t.starts_with("Times are in your time zone (")
+    })
+    .await;
     screenshot(&app, "08-session-attendance").await;
     wait_for(&app, "#tab-registrations")
         .await
@@ -468,6 +473,10 @@ async fn attendance_of_a_past_series_online_then_offline() {
         .as_u64()
         .expect("someone attended two sessions or more");
     let summary = wait_for_text(&app, "#person-summary", |t| t.starts_with("Registered for")).await;
+    wait_for_text(&app, "#person-zone", |t| {
+        t.starts_with("Times are in your time zone (")
+    })
+    .await;
     assert!(
         summary.contains(&format!("attended {regular}")),
         "the drawer agrees with the matrix ({regular} attended): {summary}"

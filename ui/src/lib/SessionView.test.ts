@@ -92,6 +92,8 @@ describe('SessionView', () => {
     });
     render(SessionView, { webinarId: 'w1', title: 'Session 1', onback: () => {} });
     expect(await screen.findByText('Person 2')).toBeTruthy();
+    // Join and leave times are the computer's; the page says in which zone.
+    expect(screen.getByText(/^Times are in your time zone \(.+\)\.$/)).toBeTruthy();
     // The question's answers are a column to choose from the start.
     await fireEvent.click(screen.getByRole('button', { name: 'Columns' }));
     expect(screen.getByRole('checkbox', { name: 'Which team are you in?' })).toBeTruthy();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, clock, phase, roleLabel, span, stamp, statusLabel, when } from './format';
+import { age, clock, localZone, phase, roleLabel, span, stamp, statusLabel, when, zoneNote } from './format';
 
 describe('format', () => {
   const now = new Date('2026-05-01T12:00:00Z');
@@ -26,6 +26,12 @@ describe('format', () => {
     const s = span('2026-05-01T10:00:00Z', '2026-05-01T11:00:00Z');
     expect(s.split('–').length).toBe(2);
     expect(s.split('–')[1]!.trim().length).toBeLessThan(s.split('–')[0]!.trim().length);
+  });
+
+  it('names the zone times are shown in, in words', () => {
+    expect(zoneNote('America/New_York')).toBe('Times are in your time zone (America/New York).');
+    expect(zoneNote()).toBe(`Times are in your time zone (${localZone.replaceAll('_', ' ')}).`);
+    expect(localZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   });
 
   it('labels roles and statuses, keeping values Teams adds later', () => {

@@ -20,6 +20,14 @@ const numeric = new Intl.DateTimeFormat(undefined, {
   second: 'numeric',
 });
 
+/** The computer's time zone (IANA name): every time shown without a zone of its own is in it. */
+export const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+/** Names the zone that a page's times are in, so a reader abroad or on a shared screen knows. */
+export function zoneNote(zone: string = localZone): string {
+  return `Times are in your time zone (${zone.replaceAll('_', ' ')}).`;
+}
+
 /** "14:05" in local time; "—" when unknown. */
 export function clock(iso: string | null): string {
   if (!iso) return '—';
