@@ -283,6 +283,75 @@ async fn a_failed_sync_keeps_the_previous_data_and_says_what_failed() {
     );
 }
 
+/// A first sync writes its registrations as soon as they are read (staged, under a number no
+/// reader looks up). The registration settings are read right after that, in the same chain:
+/// when they keep failing, the sync fails with its registrations already staged — and takes
+/// them back out, leaving nothing of the webinar behind.
+#[tokio::test]
+async fn a_first_sync_that_fails_after_staging_leaves_nothing_behind() {
+    let sim = start_tenant(50).await;
+    let ids = course(&sim, "Failing first sync", 20, 60, 60);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cache.sqlite3");
+    let store = Arc::new(Store::open(&file).unwrap());
+    sim.inject_graph_fault(
+        GraphFault::status(
+            "registrationConfiguration",
+            503,
+            "ServiceUnavailable",
+            "Busy.",
+        )
+        .on(Method::GET)
+        .times(5),
+    );
+    let count = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let err = sync(&sim, &store, &ids[0]).await.unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+    // Until the fault runs out (the retries may not have used it up), every sync fails the
+    // same way and leaves nothing behind either.
+    let mut failed = 1;
+    loop {
+        assert_eq!(
+            count("SELECT count(*) FROM registrations"),
+            0,
+            "after {failed} failed"
+        );
+        assert_eq!(count("SELECT count(*) FROM attendance_webinars"), 0);
+        assert_eq!(store.session_stats(&ids[0]).unwrap(), None);
+        match sync(&sim, &store, &ids[0]).await {
+            Ok(_) => break,
+            Err(e) => assert!(e.to_string().contains("503"), "{e}"),
+        }
+        failed += 1;
+        assert!(failed <= 5, "the fault was injected for 5 answers");
+    }
+    assert_eq!(count("SELECT count(*) FROM registrations"), 60);
+    assert_eq!(
+        count("SELECT count(*) FROM attendance_webinars WHERE staged = 1"),
+        0
+    );
+    // The same copy as a sync that never failed.
+    let clean = Arc::new(Store::open_in_memory().unwrap());
+    sync(&sim, &clean, &ids[0]).await.unwrap();
+    let stats = |s: &Store| {
+        let mut stats = s.session_stats(&ids[0]).unwrap().unwrap();
+        stats.computed_at = chrono::DateTime::UNIX_EPOCH;
+        stats
+    };
+    assert_eq!(stats(&store), stats(&clean));
+    assert_eq!(
+        store
+            .registrations_page(&ids[0], &page(None, "name", false))
+            .unwrap(),
+        clean
+            .registrations_page(&ids[0], &page(None, "name", false))
+            .unwrap()
+    );
+}
+
 #[tokio::test]
 async fn registrations_refused_everywhere_keep_the_last_copy_and_name_the_permission() {
     let sim = start_tenant(50).await;
