@@ -238,12 +238,37 @@ async fn kill_9_running(mut child: std::process::Child, args: &[&str]) -> bool {
     found
 }
 
-/// Journal rows in the account's database (read beside the writer: WAL allows it).
-fn journal_rows(home: &std::path::Path) -> usize {
-    let Some(db) = webinar_desk_tests::files_below(home)
+/// The account's local copy under `home`, once a command has made it.
+fn local_copy(home: &std::path::Path) -> Option<std::path::PathBuf> {
+    webinar_desk_tests::files_below(home)
         .into_iter()
         .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
-    else {
+}
+
+/// One webinar held three days ago, an hour long, with this many registrations and
+/// attendance records; its id.
+fn past_session(
+    sim: &tenant_sim::SimHandle,
+    title: &str,
+    registrations: usize,
+    records: usize,
+) -> String {
+    let ids = sim.add_series(&tenant_sim::SeriesSpec {
+        organizer: "organizer",
+        title: title.into(),
+        sessions: 1,
+        first_start: sim.now() - chrono::Duration::days(3),
+        every: chrono::Duration::days(7),
+        length: chrono::Duration::hours(1),
+        registrations,
+        records,
+    });
+    ids.into_iter().next().expect("one session")
+}
+
+/// Journal rows in the account's database (read beside the writer: WAL allows it).
+fn journal_rows(home: &std::path::Path) -> usize {
+    let Some(db) = local_copy(home) else {
         return 0;
     };
     let Ok(conn) =
@@ -408,10 +433,7 @@ count = 2
     let teams = in_teams(&sim);
     assert_eq!(teams.len(), 2, "adopted, not duplicated: {teams:#?}");
     assert!(teams.iter().all(|w| w.status == "published"), "{teams:#?}");
-    let db = webinar_desk_tests::files_below(&home)
-        .into_iter()
-        .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
-        .unwrap();
+    let db = local_copy(&home).unwrap();
     let adopted: i64 = rusqlite::Connection::open(db)
         .unwrap()
         .query_row(
@@ -549,17 +571,7 @@ async fn attendance_json(cli: &Cli, id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
     let sim = start_tenant(50).await;
-    let ids = sim.add_series(&tenant_sim::SeriesSpec {
-        organizer: "organizer",
-        title: "Killed sync".into(),
-        sessions: 1,
-        first_start: sim.now() - chrono::Duration::days(3),
-        every: chrono::Duration::days(7),
-        length: chrono::Duration::hours(1),
-        registrations: 400,
-        records: 600,
-    });
-    let id = ids[0].as_str();
+    let id = &past_session(&sim, "Killed sync", 400, 600);
     let cli = signed_in_cli(&sim).await;
     let synced = cli.run(&["sync", id]).await;
     assert!(synced.status.success(), "{}", text(&synced.stderr));
@@ -587,10 +599,7 @@ async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
         if kill_9_running(child, &["sync", id]).await {
             killed += 1;
         }
-        let db = webinar_desk_tests::files_below(&home)
-            .into_iter()
-            .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
-            .expect("the local copy");
+        let db = local_copy(&home).expect("the local copy");
         let conn = rusqlite::Connection::open(&db).unwrap();
         let check: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -628,26 +637,13 @@ async fn a_sync_killed_at_any_moment_leaves_the_previous_copy_or_the_new_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_sync_killed_after_writing_ahead_shows_nothing_and_leaves_nothing() {
     let sim = start_tenant(50).await;
-    let ids = sim.add_series(&tenant_sim::SeriesSpec {
-        organizer: "organizer",
-        title: "First sync, killed".into(),
-        sessions: 1,
-        first_start: sim.now() - chrono::Duration::days(3),
-        every: chrono::Duration::days(7),
-        length: chrono::Duration::hours(1),
-        registrations: 200,
-        // 60 pages of records at 30 ms: the registrations are written long before the end.
-        records: 3_000,
-    });
-    let id = ids[0].as_str();
+    // 60 pages of records at 30 ms: the registrations are written long before the end.
+    let id = &past_session(&sim, "First sync, killed", 200, 3_000);
     let cli = signed_in_cli(&sim).await;
     sim.set_latency(std::time::Duration::from_millis(30));
     let home = cli.scratch.path().join("home");
     let count = |sql: &str| -> i64 {
-        let db = webinar_desk_tests::files_below(&home)
-            .into_iter()
-            .find(|f| f.extension().is_some_and(|e| e == "sqlite3"))
-            .expect("the local copy");
+        let db = local_copy(&home).expect("the local copy");
         let conn =
             rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .unwrap();
