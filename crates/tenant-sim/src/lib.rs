@@ -317,6 +317,9 @@ pub struct Sim {
     pub(crate) config: SimConfig,
     pub(crate) key: SigningKey,
     pub(crate) companion_secret: String,
+    /// Graph tokens whose signature and claims were checked, with the caller each names and
+    /// its expiry (see `graph::authenticate`).
+    pub(crate) verified: Mutex<HashMap<String, (graph::Caller, u64)>>,
     urls: OnceLock<[String; 3]>,
     data: Mutex<Data>,
 }
@@ -600,6 +603,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     let sim = Arc::new(Sim {
         key,
         companion_secret: format!("demo~{}", random_token()),
+        verified: Mutex::default(),
         urls: OnceLock::new(),
         data: Mutex::new(Data {
             webinars,

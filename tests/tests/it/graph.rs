@@ -132,6 +132,54 @@ async fn graph_rejects_missing_and_expired_tokens_with_its_error_body() {
     assert_eq!(body["error"]["innerError"]["client-request-id"], "my-id");
 }
 
+/// The tenant checks a token's signature once and remembers it, but its lifetime on every
+/// request: a token it took a moment ago is refused once it has expired.
+#[tokio::test]
+async fn a_token_taken_before_is_refused_once_it_has_expired() {
+    let sim = tenant_sim::start(tenant_sim::SimConfig {
+        token_lifetime_secs: 1,
+        ..tenant_sim::SimConfig::default()
+    })
+    .await
+    .expect("tenant-sim starts");
+    let url = format!("{}/v1.0/me/licenseDetails", sim.graph_url());
+    let token = sim.graph_token("organizer");
+    let get = || reqwest::Client::new().get(&url).bearer_auth(&token).send();
+    for _ in 0..2 {
+        let response = get().await.unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    }
+    // `exp` is a whole second: two seconds on, it is behind the clock.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let response = get().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired")),
+        "{body}"
+    );
+    // A token altered after signing is still refused, also when its original was taken.
+    let mut forged = sim.graph_token("organizer");
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    forged.push('A');
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
 #[tokio::test]
 async fn top_limits_the_page_and_travels_in_the_next_link() {
     let sim = start_tenant(20).await;
