@@ -383,15 +383,24 @@ pub fn session_metrics(
         }
     }
     let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
+    let (start_ns, end_ns) = (nanos(scheduled_start), nanos(scheduled_end));
+    // Each merged interval's instants as integers once: subtracting `DateTime`s was a fifth
+    // of a large session's recompute. Whole seconds and minutes truncate toward zero, as
+    // `chrono::Duration`'s do.
     let row = |g: Gathered| {
         let merged = merge(g.intervals);
-        let seconds_present: i64 = merged.iter().map(Interval::seconds).sum();
-        let inside: i64 = merged
+        let spans: Vec<(i64, i64)> = merged
             .iter()
-            .map(|i| {
-                (i.leave.min(scheduled_end) - i.join.max(scheduled_start))
-                    .num_seconds()
-                    .max(0)
+            .map(|i| (nanos(i.join), nanos(i.leave)))
+            .collect();
+        let seconds_present: i64 = spans
+            .iter()
+            .map(|&(j, l)| (l.saturating_sub(j) / NANOS_PER_SECOND).max(0))
+            .sum();
+        let inside: i64 = spans
+            .iter()
+            .map(|&(j, l)| {
+                (l.min(end_ns).saturating_sub(j.max(start_ns)) / NANOS_PER_SECOND).max(0)
             })
             .sum();
         let pct = (inside as f64 * 100.0 / scheduled as f64).min(100.0);
@@ -405,7 +414,8 @@ pub fn session_metrics(
             Outcome::Partial
         };
         let registrant = g.registrant.map(|i| active[i]);
-        PersonSession {
+        let minutes = |d: i64| (d / (60 * NANOS_PER_SECOND)).max(0);
+        let person = PersonSession {
             registered: registrant.is_some(),
             name: registrant
                 .map(|r| r.name.clone())
@@ -419,24 +429,30 @@ pub fn session_metrics(
             first_join,
             last_leave,
             rejoins: merged.len().saturating_sub(1) as u32,
-            late_minutes: first_join
-                .map(|j| (j - scheduled_start).num_minutes().max(0))
-                .unwrap_or(0),
-            early_leave_minutes: last_leave
-                .map(|l| (scheduled_end - l).num_minutes().max(0))
-                .unwrap_or(0),
+            late_minutes: spans
+                .first()
+                .map_or(0, |&(j, _)| minutes(j.saturating_sub(start_ns))),
+            early_leave_minutes: spans
+                .last()
+                .map_or(0, |&(_, l)| minutes(end_ns.saturating_sub(l))),
             outcome,
             intervals: merged,
-        }
+        };
+        (person, spans)
     };
     // Someone present for no time and not registered is not a row worth showing.
     let shown = |p: &PersonSession| p.registered || p.first_join.is_some();
     // Each person's row depends on nobody else's. Made whole, then filtered: rayon collects
     // a filtered iterator in pieces and then moves them all into one vector on one thread.
     let mut rows = map_each(people, row);
-    rows.retain(shown);
+    rows.retain(|(p, _)| shown(p));
+    let (presence, peak) = presence_curve(
+        scheduled_start,
+        scheduled_end,
+        rows.iter().map(|(_, spans)| spans.as_slice()),
+    );
+    let rows: Vec<PersonSession> = rows.into_iter().map(|(p, _)| p).collect();
     let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
-    let (presence, peak) = presence_curve(scheduled_start, scheduled_end, &rows);
     SessionMetrics {
         registered: active.len(),
         attended: rows
@@ -466,21 +482,29 @@ pub fn session_metrics(
     }
 }
 
-/// People present at each minute, and the most at any instant (a sweep over merged intervals).
-fn presence_curve(
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// An instant as nanoseconds since the epoch: every time Teams gives, exactly. Instants
+/// outside 1677–2262 (which nothing real has) saturate.
+fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// People present at each minute, and the most at any instant (a sweep over merged
+/// intervals, each person's given as nanosecond pairs).
+fn presence_curve<'a>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    people: &[PersonSession],
+    people: impl Iterator<Item = &'a [(i64, i64)]> + Clone,
 ) -> (Vec<(DateTime<Utc>, usize)>, usize) {
-    // Instants as integers (nanoseconds: every time Teams gives, exactly), which sort several
-    // times faster than `DateTime`s.
-    let at = |t: DateTime<Utc>| t.timestamp_nanos_opt().unwrap_or(i64::MAX);
-    let spans = |shortest: Duration| {
-        let (mut joins, mut leaves): (Vec<i64>, Vec<i64>) = people
-            .iter()
-            .flat_map(|p| p.intervals.iter())
-            .filter(|i| i.leave - i.join >= shortest)
-            .map(|i| (at(i.join), at(i.leave)))
+    let stays = move || people.clone().flatten().copied();
+    let spans = |shortest: i64| {
+        let (mut joins, mut leaves): (Vec<i64>, Vec<i64>) = stays()
+            .filter(|&(j, l)| l.saturating_sub(j) >= shortest)
             .unzip();
         if joins.len() >= PARALLEL_FROM {
             rayon::join(|| joins.par_sort_unstable(), || leaves.par_sort_unstable());
@@ -493,12 +517,9 @@ fn presence_curve(
     // The curve counts every stay longer than nothing; the peak (and the curve's span) only
     // stays of a second or more. Teams rarely gives a shorter one, so both usually come from
     // one sorted pair of lists, made once.
-    let (joins, leaves) = spans(Duration::nanoseconds(1));
-    let shorter = people
-        .iter()
-        .flat_map(|p| p.intervals.iter())
-        .any(|i| i.leave > i.join && i.leave - i.join < Duration::seconds(1));
-    let held = shorter.then(|| spans(Duration::seconds(1)));
+    let (joins, leaves) = spans(1);
+    let shorter = stays().any(|(j, l)| l > j && l.saturating_sub(j) < NANOS_PER_SECOND);
+    let held = shorter.then(|| spans(NANOS_PER_SECOND));
     let (held_joins, held_leaves) = match &held {
         Some((j, l)) => (j.as_slice(), l.as_slice()),
         None => (joins.as_slice(), leaves.as_slice()),
@@ -524,8 +545,8 @@ fn presence_curve(
     let curve = (0..=minutes)
         .map(|m| {
             let t = from + Duration::minutes(m);
-            let n =
-                joins.partition_point(|j| *j <= at(t)) - leaves.partition_point(|l| *l <= at(t));
+            let n = joins.partition_point(|j| *j <= nanos(t))
+                - leaves.partition_point(|l| *l <= nanos(t));
             (t, n)
         })
         .collect();
@@ -835,6 +856,60 @@ mod tests {
 
     /// A stay shorter than a second is someone present on the curve at the minute it spans,
     /// but not toward the peak; three people overlapping only through it are two at once.
+    #[test]
+    fn seconds_and_minutes_are_whole_ones_cut_off_never_rounded_up() {
+        let at = |s: &str| -> DateTime<Utc> { format!("2027-03-02T{s}Z").parse().unwrap() };
+        let span = |a: &str, b: &str| Interval {
+            join: at(a),
+            leave: at(b),
+        };
+        let recs = [
+            rec(
+                "r",
+                Some("ann@x.com"),
+                None,
+                vec![
+                    span("10:00:59.900", "10:20:01.950"),
+                    span("10:30:00", "10:59:29.500"),
+                ],
+            ),
+            rec(
+                "r",
+                Some("bob@x.com"),
+                None,
+                vec![span("09:58:00.500", "10:01:30.700")],
+            ),
+            rec(
+                "r",
+                Some("cy@x.com"),
+                None,
+                vec![span("10:02:30", "10:57:00")],
+            ),
+        ];
+        let m = metrics(&[], &recs);
+        let ann = person(&m, "ann@x.com");
+        // 19:02.05 and 29:29.5 → 1,142 s + 1,769 s; 59.9 s late and 30.5 s early are no minutes.
+        assert_eq!(
+            (
+                ann.seconds_present,
+                ann.late_minutes,
+                ann.early_leave_minutes
+            ),
+            (2_911, 0, 0)
+        );
+        assert_eq!(ann.pct_of_scheduled, 80.9, "2,911 of 3,600 s");
+        let bob = person(&m, "bob@x.com");
+        // 3:30.2 present, 1:30.7 of it after the start: 210 s, and 90 s inside (2.5 %).
+        assert_eq!((bob.seconds_present, bob.late_minutes), (210, 0));
+        assert_eq!(bob.pct_of_scheduled, 2.5);
+        assert_eq!(bob.early_leave_minutes, 58, "58:29.3 before the end");
+        let cy = person(&m, "cy@x.com");
+        assert_eq!(
+            (cy.seconds_present, cy.late_minutes, cy.early_leave_minutes),
+            (3_270, 2, 3)
+        );
+    }
+
     #[test]
     fn a_stay_under_a_second_shows_on_the_curve_but_not_in_the_peak() {
         let blip = Interval {
