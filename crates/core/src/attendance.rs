@@ -545,8 +545,8 @@ fn presence_curve<'a>(
     let curve = (0..=minutes)
         .map(|m| {
             let t = from + Duration::minutes(m);
-            let n = joins.partition_point(|j| *j <= nanos(t))
-                - leaves.partition_point(|l| *l <= nanos(t));
+            let at = nanos(t);
+            let n = joins.partition_point(|j| *j <= at) - leaves.partition_point(|l| *l <= at);
             (t, n)
         })
         .collect();
@@ -854,8 +854,8 @@ mod tests {
         assert_eq!((m.unregistered, m.attended, m.partial), (2, 3, 1));
     }
 
-    /// A stay shorter than a second is someone present on the curve at the minute it spans,
-    /// but not toward the peak; three people overlapping only through it are two at once.
+    /// Time present, time inside the schedule, and late and early minutes count whole ones:
+    /// fractions inside and outside the schedule are cut off, never rounded up.
     #[test]
     fn seconds_and_minutes_are_whole_ones_cut_off_never_rounded_up() {
         let at = |s: &str| -> DateTime<Utc> { format!("2027-03-02T{s}Z").parse().unwrap() };
@@ -910,6 +910,8 @@ mod tests {
         );
     }
 
+    /// A stay shorter than a second is someone present on the curve at the minute it spans,
+    /// but not toward the peak; three people overlapping only through it are two at once.
     #[test]
     fn a_stay_under_a_second_shows_on_the_curve_but_not_in_the_peak() {
         let blip = Interval {
