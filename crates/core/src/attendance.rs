@@ -261,11 +261,11 @@ pub fn session_metrics(
             .map(|(i, r)| (r.registration_id.as_str(), i))
             .collect()
     };
-    let by_email = || -> HashMap<String, usize> {
+    // An address finds the registration's listing that counts (see `by_id`).
+    let by_email = |by_id: &HashMap<&str, usize>| -> HashMap<String, usize> {
         active
             .iter()
-            .enumerate()
-            .filter_map(|(i, r)| lower(&r.email).map(|e| (e, i)))
+            .filter_map(|r| lower(&r.email).map(|e| (e, by_id[r.registration_id.as_str()])))
             .collect()
     };
     // A person's first record (by when they joined) names them, whatever order the report
@@ -274,10 +274,7 @@ pub fn session_metrics(
         let mut keyed: Vec<(Option<DateTime<Utc>>, &str, usize)> = records
             .iter()
             .enumerate()
-            .map(|(at, r)| {
-                let joined = r.intervals.iter().map(|i| i.join).min();
-                (joined, r.report_id.as_str(), at)
-            })
+            .map(|(at, r)| (r.joined(), r.report_id.as_str(), at))
             .collect();
         if large {
             keyed.par_sort_unstable();
@@ -286,18 +283,15 @@ pub fn session_metrics(
         }
         keyed
     };
-    let ((by_id, by_email), ordered) = both(large, || both(large, by_id, by_email), order);
-    // Who each record is, then everything they did gathered under that key.
-    struct Gathered {
-        key: PersonKey,
-        /// Position in `active` of the person's registration.
-        registrant: Option<usize>,
-        /// From the first record (for a registered person, only when the registration has
-        /// no e-mail).
-        email: Option<String>,
-        name: Option<String>,
-        intervals: Vec<Interval>,
-    }
+    let ((by_id, by_email), ordered) = both(
+        large,
+        || {
+            let by_id = by_id();
+            let by_email = by_email(&by_id);
+            (by_id, by_email)
+        },
+        order,
+    );
     // Gathered in the order first seen (records by join time, then registrations), which
     // the same data always gives. Registered people are found by position (no hashing: a
     // large session's recompute was mostly waiting on hash-table memory); others by key.
@@ -305,90 +299,193 @@ pub fn session_metrics(
     let mut of_registrant: Vec<Option<usize>> = vec![None; active.len()];
     let mut of_key: HashMap<PersonKey, usize> = HashMap::default();
     for r in ordered.into_iter().map(|(_, _, at)| &records[at]) {
-        let matched = r
-            .registration_id
-            .as_deref()
-            .and_then(|id| by_id.get(id).copied())
-            .or_else(|| lower(&r.email).and_then(|e| by_email.get(&e).copied()));
-        let g = match matched {
-            Some(ri) => {
-                let at = *of_registrant[ri].get_or_insert_with(|| {
-                    people.push(Gathered {
-                        key: PersonKey::Registration(active[ri].registration_id.clone()),
-                        registrant: Some(ri),
-                        email: None,
-                        name: None,
-                        intervals: Vec::new(),
-                    });
-                    people.len() - 1
-                });
-                let g = &mut people[at];
-                // A registration without an address takes the first record's.
-                if g.email.is_none() && active[ri].email.is_none() {
-                    g.email = r.email.clone();
-                }
-                g
-            }
+        let matched = matched(r, |id| by_id.get(id).copied(), |e| by_email.get(e).copied());
+        let at = match matched {
+            Some(ri) => *of_registrant[ri].get_or_insert_with(|| {
+                let key = PersonKey::Registration(active[ri].registration_id.clone());
+                people.push(Gathered::new(key, Some(ri)));
+                people.len() - 1
+            }),
             None => {
-                let key = match lower(&r.email) {
-                    Some(e) => PersonKey::Email(e),
-                    // Teams gives phone callers an empty identity id: that names nobody.
-                    None => PersonKey::Anonymous(
-                        [&r.identity_id, &r.name]
-                            .into_iter()
-                            .flatten()
-                            .map(|s| s.trim())
-                            .find(|s| !s.is_empty())
-                            .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
-                    ),
-                };
-                let at = match of_key.get(&key) {
+                let key = unregistered_key(r);
+                match of_key.get(&key) {
                     Some(&at) => at,
                     None => {
                         of_key.insert(key.clone(), people.len());
-                        people.push(Gathered {
-                            key,
-                            registrant: None,
-                            email: None,
-                            name: None,
-                            intervals: Vec::new(),
-                        });
+                        people.push(Gathered::new(key, None));
                         people.len() - 1
                     }
-                };
-                let g = &mut people[at];
-                if g.email.is_none() {
-                    g.email = r.email.clone();
                 }
-                if g.name.is_none() {
-                    g.name = r.name.clone();
-                }
-                g
             }
         };
-        g.intervals.extend(r.intervals.iter().copied());
+        let g = &mut people[at];
+        g.take(r, g.registrant.map(|i| active[i]));
     }
     drop(of_key);
     for (ri, reg) in active.iter().enumerate() {
         // A registration id listed twice is one person: the later listing.
         if of_registrant[ri].is_none() && by_id.get(reg.registration_id.as_str()) == Some(&ri) {
             of_registrant[ri] = Some(people.len());
-            people.push(Gathered {
-                key: PersonKey::Registration(reg.registration_id.clone()),
-                registrant: Some(ri),
-                email: None,
-                name: None,
-                intervals: Vec::new(),
-            });
+            let key = PersonKey::Registration(reg.registration_id.clone());
+            people.push(Gathered::new(key, Some(ri)));
         }
     }
-    let scheduled = (scheduled_end - scheduled_start).num_seconds().max(1);
-    let (start_ns, end_ns) = (nanos(scheduled_start), nanos(scheduled_end));
-    // Each merged interval's instants as integers once: subtracting `DateTime`s was a fifth
-    // of a large session's recompute. Whole seconds and minutes truncate toward zero, as
-    // `chrono::Duration`'s do.
-    let row = |g: Gathered| {
+    let frame = Frame::new(scheduled_start, scheduled_end, rules);
+    // Each person's row depends on nobody else's. Made whole, then filtered: rayon collects
+    // a filtered iterator in pieces and then moves them all into one vector on one thread.
+    let mut rows = map_each(people, |g| {
+        let registrant = g.registrant.map(|i| active[i]);
+        frame.row(g, registrant)
+    });
+    rows.retain(|(p, _)| shown(p));
+    let mut metrics = frame.numbers(
+        active.len(),
+        rows.iter()
+            .map(|(p, spans)| (Counted::of(p), spans.as_slice())),
+    );
+    metrics.people = rows.into_iter().map(|(p, _)| p).collect();
+    metrics
+}
+
+impl Record {
+    /// When the record's first stay began (`None`: it has none).
+    fn joined(&self) -> Option<DateTime<Utc>> {
+        self.intervals.iter().map(|i| i.join).min()
+    }
+}
+
+/// The registration a record is matched to: by registration id, then by e-mail
+/// (case-insensitively), else none — never guessed.
+fn matched(
+    r: &Record,
+    by_id: impl Fn(&str) -> Option<usize>,
+    by_email: impl Fn(&str) -> Option<usize>,
+) -> Option<usize> {
+    r.registration_id
+        .as_deref()
+        .and_then(by_id)
+        .or_else(|| lower(&r.email).and_then(|e| by_email(&e)))
+}
+
+/// Who an unregistered record is: its e-mail, else its identity or name, else nobody known.
+fn unregistered_key(r: &Record) -> PersonKey {
+    match lower(&r.email) {
+        Some(e) => PersonKey::Email(e),
+        // Teams gives phone callers an empty identity id: that names nobody.
+        None => PersonKey::Anonymous(
+            [&r.identity_id, &r.name]
+                .into_iter()
+                .flatten()
+                .map(|s| s.trim())
+                .find(|s| !s.is_empty())
+                .map_or_else(|| format!("{}#anonymous", r.report_id), str::to_string),
+        ),
+    }
+}
+
+/// Someone present for no time and not registered is not a row worth showing.
+fn shown(p: &PersonSession) -> bool {
+    p.registered || p.first_join.is_some()
+}
+
+/// Everything one person did, gathered under their key.
+struct Gathered {
+    key: PersonKey,
+    /// Position among the session's active registrations of the person's registration.
+    registrant: Option<usize>,
+    /// From the first record (for a registered person, only when the registration has no
+    /// e-mail).
+    email: Option<String>,
+    name: Option<String>,
+    intervals: Vec<Interval>,
+}
+
+impl Gathered {
+    fn new(key: PersonKey, registrant: Option<usize>) -> Self {
+        Gathered {
+            key,
+            registrant,
+            email: None,
+            name: None,
+            intervals: Vec::new(),
+        }
+    }
+
+    /// Takes the person's next record (in the order that names them: by join time).
+    fn take(&mut self, r: &Record, registrant: Option<&Registrant>) {
+        match registrant {
+            // A registration without an address takes the first record's.
+            Some(reg) => {
+                if self.email.is_none() && reg.email.is_none() {
+                    self.email = r.email.clone();
+                }
+            }
+            None => {
+                if self.email.is_none() {
+                    self.email = r.email.clone();
+                }
+                if self.name.is_none() {
+                    self.name = r.name.clone();
+                }
+            }
+        }
+        self.intervals.extend(r.intervals.iter().copied());
+    }
+}
+
+/// What a session's numbers need of one person's row.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    registered: bool,
+    seconds_present: i64,
+    outcome: Outcome,
+}
+
+impl Counted {
+    fn of(p: &PersonSession) -> Self {
+        Counted {
+            registered: p.registered,
+            seconds_present: p.seconds_present,
+            outcome: p.outcome,
+        }
+    }
+}
+
+/// A session's schedule and the organizer's rules: what a person's row is measured against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Frame {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    rules: Rules,
+    start_ns: i64,
+    end_ns: i64,
+    /// Whole seconds scheduled, at least one.
+    scheduled: i64,
+}
+
+impl Frame {
+    fn new(start: DateTime<Utc>, end: DateTime<Utc>, rules: Rules) -> Self {
+        Frame {
+            start,
+            end,
+            rules,
+            start_ns: nanos(start),
+            end_ns: nanos(end),
+            scheduled: (end - start).num_seconds().max(1),
+        }
+    }
+
+    /// One person's row, and their merged stays in nanoseconds (for the presence curve).
+    fn row(
+        &self,
+        g: Gathered,
+        registrant: Option<&Registrant>,
+    ) -> (PersonSession, Vec<(i64, i64)>) {
+        let (start_ns, end_ns) = (self.start_ns, self.end_ns);
         let merged = merge(g.intervals);
+        // Each merged interval's instants as integers once: subtracting `DateTime`s was a
+        // fifth of a large session's recompute. Whole seconds and minutes truncate toward
+        // zero, as `chrono::Duration`'s do.
         let spans: Vec<(i64, i64)> = merged
             .iter()
             .map(|i| (nanos(i.join), nanos(i.leave)))
@@ -403,17 +500,16 @@ pub fn session_metrics(
                 (l.min(end_ns).saturating_sub(j.max(start_ns)) / NANOS_PER_SECOND).max(0)
             })
             .sum();
-        let pct = (inside as f64 * 100.0 / scheduled as f64).min(100.0);
+        let pct = (inside as f64 * 100.0 / self.scheduled as f64).min(100.0);
         let first_join = merged.first().map(|i| i.join);
         let last_leave = merged.last().map(|i| i.leave);
         let outcome = if seconds_present == 0 {
             Outcome::NoShow
-        } else if pct >= rules.attended_pct {
+        } else if pct >= self.rules.attended_pct {
             Outcome::Attended
         } else {
             Outcome::Partial
         };
-        let registrant = g.registrant.map(|i| active[i]);
         let minutes = |d: i64| (d / (60 * NANOS_PER_SECOND)).max(0);
         let person = PersonSession {
             registered: registrant.is_some(),
@@ -439,46 +535,307 @@ pub fn session_metrics(
             intervals: merged,
         };
         (person, spans)
-    };
-    // Someone present for no time and not registered is not a row worth showing.
-    let shown = |p: &PersonSession| p.registered || p.first_join.is_some();
-    // Each person's row depends on nobody else's. Made whole, then filtered: rayon collects
-    // a filtered iterator in pieces and then moves them all into one vector on one thread.
-    let mut rows = map_each(people, row);
-    rows.retain(|(p, _)| shown(p));
-    let (presence, peak) = presence_curve(
-        scheduled_start,
-        scheduled_end,
-        rows.iter().map(|(_, spans)| spans.as_slice()),
-    );
-    let rows: Vec<PersonSession> = rows.into_iter().map(|(p, _)| p).collect();
-    let present: Vec<&PersonSession> = rows.iter().filter(|p| p.seconds_present > 0).collect();
-    SessionMetrics {
-        registered: active.len(),
-        attended: rows
+    }
+
+    /// The session's numbers from its shown people's rows (`people` is left empty).
+    fn numbers<'a>(
+        &self,
+        registered: usize,
+        rows: impl Iterator<Item = (Counted, &'a [(i64, i64)])> + Clone,
+    ) -> SessionMetrics {
+        let (presence, peak) = presence_curve(self.start, self.end, rows.clone().map(|(_, s)| s));
+        let count = |f: fn(&Counted) -> bool| rows.clone().filter(|(c, _)| f(c)).count();
+        let (present, seconds) = rows
+            .clone()
+            .filter(|(c, _)| c.seconds_present > 0)
+            .fold((0i64, 0i64), |(n, s), (c, _)| {
+                (n + 1, s + c.seconds_present)
+            });
+        SessionMetrics {
+            people: Vec::new(),
+            registered,
+            attended: count(|c| c.outcome == Outcome::Attended),
+            partial: count(|c| c.outcome == Outcome::Partial),
+            no_shows: count(|c| c.registered && c.outcome == Outcome::NoShow),
+            unregistered: count(|c| !c.registered && c.seconds_present > 0),
+            average_seconds: if present == 0 { 0 } else { seconds / present },
+            peak_concurrent: peak,
+            presence,
+        }
+    }
+}
+
+/// A session's people worked out record by record while a sync reads its reports' pages, so
+/// that little is left after the last page: a person's row is made as their first record
+/// arrives, in the form the caller keeps (`T`); a person with a second record has it made
+/// again at the end from all of theirs, in the order [`session_metrics`] takes them. Records
+/// fed before the registrations and the schedule are known wait for them.
+///
+/// [`Tally::finish`] gives the rows and numbers [`session_metrics`] gives for the same
+/// registrations and records (tests hold this for records fed in any order of pages).
+pub struct Tally<T> {
+    records: Vec<Fed>,
+    /// Report id → records fed of it.
+    fed: HashMap<String, u32>,
+    known: Option<Known<T>>,
+    stored: fn(PersonSession) -> T,
+}
+
+/// A record as fed, with what orders it among a person's records.
+struct Fed {
+    record: Record,
+    joined: Option<DateTime<Utc>>,
+    /// Position in its report.
+    at: u32,
+}
+
+/// The tally once the registrations and the schedule are known.
+struct Known<T> {
+    frame: Frame,
+    active: Vec<Registrant>,
+    by_id: HashMap<String, usize>,
+    by_email: HashMap<String, usize>,
+    of_registrant: Vec<Option<usize>>,
+    of_key: HashMap<PersonKey, usize>,
+    people: Vec<Person<T>>,
+}
+
+struct Person<T> {
+    key: PersonKey,
+    registrant: Option<usize>,
+    /// Positions in `Tally::records`.
+    records: Vec<u32>,
+    /// Made from the only record so far; `None` once a second one came (made at the end).
+    row: Option<Row<T>>,
+}
+
+struct Row<T> {
+    stored: T,
+    counted: Counted,
+    shown: bool,
+    spans: Vec<(i64, i64)>,
+}
+
+impl<T> std::fmt::Debug for Tally<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tally")
+            .field("records", &self.records.len())
+            .field("reports", &self.fed.len())
+            .field("people", &self.known.as_ref().map(|k| k.people.len()))
+            .finish()
+    }
+}
+
+impl<T> Tally<T> {
+    /// An empty tally whose rows are kept as `stored` makes them.
+    pub fn new(stored: fn(PersonSession) -> T) -> Self {
+        Tally {
+            records: Vec::new(),
+            fed: HashMap::default(),
+            known: None,
+            stored,
+        }
+    }
+
+    /// Takes the next records of their reports (each report's in the order it lists them).
+    pub fn feed(&mut self, records: Vec<Record>) {
+        let from = self.records.len();
+        for record in records {
+            let count = self.fed.entry(record.report_id.clone()).or_default();
+            let at = *count;
+            *count += 1;
+            let joined = record.joined();
+            self.records.push(Fed { record, joined, at });
+        }
+        if let Some(known) = &mut self.known {
+            for i in from..self.records.len() {
+                known.place(&self.records, i, self.stored);
+            }
+        }
+    }
+
+    /// The schedule, the registrations (canceled ones included) and the rules: from here on
+    /// each record's person is worked out as it is fed.
+    pub fn know(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        registrants: Vec<Registrant>,
+        rules: Rules,
+    ) {
+        let active: Vec<Registrant> = registrants
+            .into_iter()
+            .filter(|r| r.status != "canceled")
+            .collect();
+        let by_id: HashMap<String, usize> = active
             .iter()
-            .filter(|p| p.outcome == Outcome::Attended)
-            .count(),
-        partial: rows
+            .enumerate()
+            .map(|(i, r)| (r.registration_id.clone(), i))
+            .collect();
+        let by_email = active
             .iter()
-            .filter(|p| p.outcome == Outcome::Partial)
-            .count(),
-        no_shows: rows
-            .iter()
-            .filter(|p| p.registered && p.outcome == Outcome::NoShow)
-            .count(),
-        unregistered: rows
-            .iter()
-            .filter(|p| !p.registered && p.seconds_present > 0)
-            .count(),
-        average_seconds: if present.is_empty() {
-            0
-        } else {
-            present.iter().map(|p| p.seconds_present).sum::<i64>() / present.len() as i64
-        },
-        peak_concurrent: peak,
-        presence,
-        people: rows,
+            .filter_map(|r| lower(&r.email).map(|e| (e, by_id[&r.registration_id])))
+            .collect();
+        let mut known = Known {
+            frame: Frame::new(start, end, rules),
+            of_registrant: vec![None; active.len()],
+            active,
+            by_id,
+            by_email,
+            of_key: HashMap::default(),
+            people: Vec::new(),
+        };
+        for i in 0..self.records.len() {
+            known.place(&self.records, i, self.stored);
+        }
+        self.known = Some(known);
+    }
+
+    /// Whether this tally is of exactly these: the schedule, the rules and the reports' record
+    /// counts (every report fed, nothing else).
+    pub fn fits(
+        &self,
+        start: Option<DateTime<Utc>>,
+        end: Option<DateTime<Utc>>,
+        rules: Rules,
+        reports: &[(&str, usize)],
+    ) -> bool {
+        let Some(known) = &self.known else {
+            return false;
+        };
+        let f = known.frame;
+        let all = reports.iter().map(|(_, n)| n).sum::<usize>() == self.records.len();
+        (Some(f.start), Some(f.end), f.rules) == (start, end, rules)
+            && all
+            && reports
+                .iter()
+                .all(|(id, n)| self.fed.get(*id).map_or(0, |&c| c as usize) == *n)
+    }
+
+    /// The session's numbers (their `people` empty) and its shown people's rows as kept;
+    /// `None` when the registrations and schedule were never known.
+    pub fn finish(self) -> Option<(SessionMetrics, Vec<T>)> {
+        let Tally {
+            records,
+            known,
+            stored,
+            ..
+        } = self;
+        let mut k = known?;
+        let Known {
+            frame,
+            active,
+            by_id,
+            of_registrant,
+            people,
+            ..
+        } = &mut k;
+        for p in people.iter_mut().filter(|p| p.row.is_none()) {
+            // In the order `session_metrics` takes them: by join time, then report, then
+            // position in the report.
+            p.records.sort_unstable_by(|&a, &b| {
+                let (a, b) = (&records[a as usize], &records[b as usize]);
+                (a.joined, &a.record.report_id, a.at).cmp(&(b.joined, &b.record.report_id, b.at))
+            });
+            let registrant = p.registrant.map(|i| &active[i]);
+            let mut g = Gathered::new(p.key.clone(), p.registrant);
+            for &i in &p.records {
+                g.take(&records[i as usize].record, registrant);
+            }
+            p.row = Some(Row::of(frame.row(g, registrant), stored));
+        }
+        for (ri, reg) in active.iter().enumerate() {
+            // A registration id listed twice is one person: the later listing.
+            if of_registrant[ri].is_none() && by_id.get(&reg.registration_id) == Some(&ri) {
+                let g = Gathered::new(
+                    PersonKey::Registration(reg.registration_id.clone()),
+                    Some(ri),
+                );
+                people.push(Person {
+                    key: g.key.clone(),
+                    registrant: Some(ri),
+                    records: Vec::new(),
+                    row: Some(Row::of(frame.row(g, Some(reg)), stored)),
+                });
+            }
+        }
+        let rows: Vec<Row<T>> = std::mem::take(people)
+            .into_iter()
+            .filter_map(|p| p.row)
+            .filter(|r| r.shown)
+            .collect();
+        let metrics = frame.numbers(
+            active.len(),
+            rows.iter().map(|r| (r.counted, r.spans.as_slice())),
+        );
+        Some((metrics, rows.into_iter().map(|r| r.stored).collect()))
+    }
+}
+
+impl<T> Known<T> {
+    /// Works out whose record `i` is; their row is made now if it is their first.
+    fn place(&mut self, records: &[Fed], i: usize, stored: fn(PersonSession) -> T) {
+        let r = &records[i].record;
+        let matched = matched(
+            r,
+            |id| self.by_id.get(id).copied(),
+            |e| self.by_email.get(e).copied(),
+        );
+        let at = match matched {
+            Some(ri) => match self.of_registrant[ri] {
+                Some(at) => at,
+                None => {
+                    let key = PersonKey::Registration(self.active[ri].registration_id.clone());
+                    self.of_registrant[ri] = Some(self.people.len());
+                    self.people.push(Person::new(key, Some(ri)));
+                    self.people.len() - 1
+                }
+            },
+            None => {
+                let key = unregistered_key(r);
+                match self.of_key.get(&key) {
+                    Some(&at) => at,
+                    None => {
+                        self.of_key.insert(key.clone(), self.people.len());
+                        self.people.push(Person::new(key, None));
+                        self.people.len() - 1
+                    }
+                }
+            }
+        };
+        let p = &mut self.people[at];
+        p.records.push(i as u32);
+        p.row = (p.records.len() == 1).then(|| {
+            let registrant = p.registrant.map(|ri| &self.active[ri]);
+            let mut g = Gathered::new(p.key.clone(), p.registrant);
+            g.take(r, registrant);
+            Row::of(self.frame.row(g, registrant), stored)
+        });
+    }
+}
+
+impl<T> Person<T> {
+    fn new(key: PersonKey, registrant: Option<usize>) -> Self {
+        Person {
+            key,
+            registrant,
+            records: Vec::new(),
+            row: None,
+        }
+    }
+}
+
+impl<T> Row<T> {
+    fn of(
+        (person, spans): (PersonSession, Vec<(i64, i64)>),
+        stored: fn(PersonSession) -> T,
+    ) -> Self {
+        Row {
+            counted: Counted::of(&person),
+            shown: shown(&person),
+            stored: stored(person),
+            spans,
+        }
     }
 }
 
@@ -713,6 +1070,30 @@ mod tests {
         let bo = person(&m, "bo@y.com");
         assert_eq!((bo.name.as_str(), bo.registered), ("Bo", true));
         assert_eq!(bo.registration_id.as_deref(), Some("r2"));
+    }
+
+    #[test]
+    fn a_registration_listed_twice_with_two_addresses_is_still_one_person() {
+        // Found by the tally's property test: a record matched by the first listing's address
+        // and one by the registration id made two rows with the same key.
+        let mut later = reg("r2", "x@x.com");
+        later.email = None;
+        let m = metrics(
+            &[reg("r2", "p5@x.com"), later],
+            &[
+                rec("rep1", Some("P5@x.com"), None, vec![iv("10:00", "10:20")]),
+                rec("rep1", None, Some("r2"), vec![iv("10:30", "10:40")]),
+            ],
+        );
+        assert_eq!(m.people.len(), 1, "{:#?}", m.people);
+        let p = &m.people[0];
+        assert_eq!(p.key, PersonKey::Registration("r2".into()));
+        assert_eq!((p.seconds_present, p.rejoins), (30 * 60, 1));
+        assert_eq!(
+            p.email.as_deref(),
+            Some("P5@x.com"),
+            "the later listing has no address"
+        );
     }
 
     #[test]
@@ -998,6 +1379,160 @@ mod tests {
                 .unwrap_or(0);
             proptest::prop_assert_eq!(m.peak_concurrent, naive);
         }
+    }
+
+    /// Registrations of a few people (ids and addresses shared, some canceled or without
+    /// an address) and records of them and of others across three report versions.
+    fn session_shape() -> impl proptest::strategy::Strategy<Value = (Vec<Registrant>, Vec<Record>)>
+    {
+        use proptest::prelude::*;
+        let registrant = (
+            0u8..6,
+            proptest::option::of((0u8..8, any::<bool>())),
+            any::<bool>(),
+        )
+            .prop_map(|(id, email, canceled)| Registrant {
+                registration_id: format!("r{id}"),
+                email: email.map(|(k, up)| addr(k, up)),
+                name: format!("Reg {id}"),
+                status: if canceled { "canceled" } else { "registered" }.into(),
+            });
+        let record = (
+            0u8..3,
+            proptest::option::of(0u8..8),
+            proptest::option::of((0u8..8, any::<bool>())),
+            proptest::option::of(0u8..4),
+            proptest::option::of(0u8..3),
+            proptest::collection::vec((0i64..90, 0i64..40), 0..3),
+        )
+            .prop_map(|(report, reg, email, name, identity, stays)| Record {
+                report_id: format!("rep{report}"),
+                email: email.map(|(k, up)| addr(k, up)),
+                name: name.map(|n| format!("Caller {n}")),
+                // Teams gives phone callers an empty identity.
+                identity_id: identity.map(|i| if i == 0 { " ".into() } else { format!("id{i}") }),
+                registration_id: reg.map(|r| format!("r{r}")),
+                role: Some("Attendee".into()),
+                intervals: stays
+                    .into_iter()
+                    .map(|(from, len)| {
+                        let join = t("09:50") + Duration::minutes(from);
+                        Interval {
+                            join,
+                            leave: join + Duration::minutes(len),
+                        }
+                    })
+                    .collect(),
+            });
+        (
+            proptest::collection::vec(registrant, 0..8),
+            proptest::collection::vec(record, 0..24),
+        )
+    }
+
+    fn addr(k: u8, upper: bool) -> String {
+        let a = format!("p{k}@x.com");
+        if upper { a.to_uppercase() } else { a }
+    }
+
+    proptest::proptest! {
+        /// Fed a page at a time, reports interleaved, the registrations known before, between
+        /// or after the pages, a tally ends with exactly the rows and numbers of the whole.
+        #[test]
+        fn a_tally_fed_page_by_page_gives_what_the_whole_gives(
+            (regs, recs) in session_shape(),
+            page in 1usize..5,
+            known_after in 0usize..12,
+        ) {
+            let rules = Rules::default();
+            // Each report's records in their order, as the store keeps them.
+            let mut whole: Vec<Record> = recs.clone();
+            whole.sort_by(|a, b| a.report_id.cmp(&b.report_id));
+            let mut pages: Vec<Vec<Record>> = Vec::new();
+            for report in ["rep0", "rep1", "rep2"] {
+                let mine: Vec<Record> =
+                    whole.iter().filter(|r| r.report_id == report).cloned().collect();
+                for (i, chunk) in mine.chunks(page).enumerate() {
+                    // Round robin: the reports' pages arrive interleaved.
+                    let at = (i * 3).min(pages.len());
+                    pages.insert(at, chunk.to_vec());
+                }
+            }
+            let mut tally = Tally::new(|p: PersonSession| p);
+            for (i, p) in pages.into_iter().enumerate() {
+                if i == known_after {
+                    tally.know(t("10:00"), t("11:00"), regs.clone(), rules);
+                }
+                tally.feed(p);
+            }
+            if tally.known.is_none() {
+                tally.know(t("10:00"), t("11:00"), regs.clone(), rules);
+            }
+            let counts: Vec<(&str, usize)> = ["rep0", "rep1", "rep2"]
+                .iter()
+                .map(|id| (*id, whole.iter().filter(|r| r.report_id == *id).count()))
+                .collect();
+            proptest::prop_assert!(tally.fits(Some(t("10:00")), Some(t("11:00")), rules, &counts));
+            let (numbers, mut people) = tally.finish().expect("known");
+            let mut expected = session_metrics(t("10:00"), t("11:00"), &regs, &whole, rules);
+            let mut rows = std::mem::take(&mut expected.people);
+            rows.sort_by(|a, b| a.key.cmp(&b.key));
+            people.sort_by(|a, b| a.key.cmp(&b.key));
+            proptest::prop_assert!(
+                rows.windows(2).all(|w| w[0].key != w[1].key),
+                "one row per person"
+            );
+            proptest::prop_assert_eq!(people, rows);
+            proptest::prop_assert_eq!(numbers, expected);
+        }
+    }
+
+    #[test]
+    fn a_tally_fits_only_the_reports_and_frame_it_was_fed() {
+        let mut tally = Tally::new(|p: PersonSession| p);
+        let rules = Rules::default();
+        assert!(
+            !tally.fits(Some(t("10:00")), Some(t("11:00")), rules, &[]),
+            "not known yet"
+        );
+        tally.feed(vec![rec(
+            "rep1",
+            Some("a@x.com"),
+            None,
+            vec![iv("10:00", "10:10")],
+        )]);
+        tally.know(t("10:00"), t("11:00"), vec![reg("r1", "a@x.com")], rules);
+        let (start, end) = (Some(t("10:00")), Some(t("11:00")));
+        assert!(tally.fits(start, end, rules, &[("rep1", 1)]));
+        assert!(tally.fits(start, end, rules, &[("rep1", 1), ("empty", 0)]));
+        assert!(
+            !tally.fits(start, end, rules, &[("rep1", 2)]),
+            "a record missing"
+        );
+        assert!(
+            !tally.fits(start, end, rules, &[("rep2", 1)]),
+            "another report"
+        );
+        assert!(
+            !tally.fits(start, end, rules, &[]),
+            "a report the plan lacks"
+        );
+        assert!(!tally.fits(None, end, rules, &[("rep1", 1)]), "no schedule");
+        let stricter = Rules {
+            attended_pct: 90.0,
+            ..rules
+        };
+        assert!(
+            !tally.fits(start, end, stricter, &[("rep1", 1)]),
+            "other rules"
+        );
+        let (numbers, people) = tally.finish().expect("known");
+        assert_eq!((numbers.attended, numbers.partial, people.len()), (0, 1, 1));
+        assert_eq!(
+            people[0].key,
+            PersonKey::Registration("r1".into()),
+            "matched by address"
+        );
     }
 
     #[test]
