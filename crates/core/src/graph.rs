@@ -526,6 +526,23 @@ impl GraphClient {
         session_id: &str,
         report_id: &str,
     ) -> Result<Vec<AttendanceRecord>, GraphError> {
+        let mut records = Vec::new();
+        self.attendance_records_by_page(webinar_id, session_id, report_id, |page| {
+            records.extend(page)
+        })
+        .await?;
+        Ok(records)
+    }
+
+    /// [`GraphClient::attendance_records`], each page handed to `page` as it arrives (so the
+    /// caller's work on it overlaps the next page's request).
+    pub async fn attendance_records_by_page(
+        &self,
+        webinar_id: &str,
+        session_id: &str,
+        report_id: &str,
+        page: impl FnMut(Vec<AttendanceRecord>),
+    ) -> Result<(), GraphError> {
         let url = self.webinar_url(
             Endpoint::V1,
             webinar_id,
@@ -535,7 +552,8 @@ impl GraphClient {
                 segment(report_id)
             ),
         );
-        self.all_pages("webinars.attendanceRecords.list", url).await
+        self.each_page("webinars.attendanceRecords.list", url, page)
+            .await
     }
 
     // ----- the signed-in user ---------------------------------------------------------------
@@ -555,8 +573,21 @@ impl GraphClient {
         first: Url,
     ) -> Result<Vec<T>, GraphError> {
         let mut items = Vec::new();
+        self.each_page(operation, first, |page| items.extend(page))
+            .await?;
+        Ok(items)
+    }
+
+    /// Follows `@odata.nextLink` until the last page, handing each page's items to `page`.
+    pub async fn each_page<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        first: Url,
+        mut page: impl FnMut(Vec<T>),
+    ) -> Result<(), GraphError> {
         let mut next = Some(first);
         let mut seen = std::collections::HashSet::new();
+        let mut held: Option<Vec<T>> = None;
         while let Some(url) = next.take() {
             if !seen.insert(url.to_string()) {
                 return Err(GraphError::Malformed {
@@ -566,9 +597,18 @@ impl GraphClient {
                     client_request_id: String::new(),
                 });
             }
-            let page: Page<T> = self.get_json(operation, url).await?;
-            items.extend(page.value);
-            if let Some(link) = page.next_link {
+            // The page read before is handed over while this one is on its way, so the
+            // caller's work on it is not a step of the chain of pages.
+            let fetch = self.get_json::<Page<T>>(operation, url);
+            let hand_over = async {
+                if let Some(items) = held.take() {
+                    page(items);
+                }
+            };
+            let (read, ()) = futures_util::future::join(fetch, hand_over).await;
+            let read = read?;
+            held = Some(read.value);
+            if let Some(link) = read.next_link {
                 let link_url =
                     Url::parse(&link).map_err(|_| GraphError::ForeignLink(link.clone()))?;
                 if link_url.origin() != self.v1.origin() {
@@ -577,7 +617,10 @@ impl GraphClient {
                 next = Some(link_url);
             }
         }
-        Ok(items)
+        if let Some(items) = held {
+            page(items);
+        }
+        Ok(())
     }
 
     /// One GET through the pipeline, its body read as `T`.
