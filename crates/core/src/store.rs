@@ -23,6 +23,7 @@ mod person;
 mod series;
 mod sheet;
 
+pub(crate) use attendance::SyncTally;
 pub use attendance::{
     AttendanceRow, Page, PageQuery, RegistrationListRow, Rewritten, SessionStats,
     StagedRegistrations,

@@ -21,10 +21,12 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::sheet::{Loaded, Sheet, SheetPerson};
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
-    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics,
+    Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics, Tally,
     before_any_report, map_each, session_metrics,
 };
-use crate::sync::attendance::{AttendancePlan, RegistrationRow, ReportRow, WebinarLinks};
+use crate::sync::attendance::{
+    AttendancePlan, RecordRow, RegistrationRow, ReportRow, WebinarLinks,
+};
 
 /// Which rows a table page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,6 +146,31 @@ impl Store {
         rules: Rules,
         now: DateTime<Utc>,
     ) -> Result<Rewritten, StoreError> {
+        self.apply_tallied_attendance(plan, staged, None, rules, now)
+    }
+
+    /// [`Store::apply_staged_attendance`] with the people the sync worked out as it read the
+    /// pages: used when it is of exactly this plan's new reports, registrations and schedule
+    /// and no earlier report version is kept (otherwise everyone is worked out here, as
+    /// without it).
+    pub(crate) fn apply_tallied_attendance(
+        &self,
+        plan: &AttendancePlan,
+        staged: Option<&StagedRegistrations>,
+        tally: Option<SyncTally>,
+        rules: Rules,
+        now: DateTime<Utc>,
+    ) -> Result<Rewritten, StoreError> {
+        let (tally, packed) = match tally {
+            Some(t) => (Some(t.people), t.packed),
+            None => (None, HashMap::new()),
+        };
+        let (mut early_tally, mut late_tally) = (None, None);
+        if self.reader.is_some() {
+            early_tally = tally;
+        } else {
+            late_tally = tally;
+        }
         std::thread::scope(|s| {
             // The recompute needs only the committed copy and this sync's data, so for a file
             // it starts at once on a connection of its own, while this sync waits for the
@@ -159,7 +186,7 @@ impl Store {
                     // once which version it is (it may have stopped listening: it failed).
                     let at = n.map(|n| version_of(&snapshot, n)).transpose()?;
                     let _ = version.send(at.unwrap_or(0));
-                    let inputs = self.gather(&snapshot, plan, n)?;
+                    let inputs = self.gather(&snapshot, plan, n, early_tally, rules)?;
                     drop(snapshot);
                     inputs.compute(rules, now)
                 });
@@ -169,14 +196,16 @@ impl Store {
                 }
             });
             // Meanwhile this thread works out the rows, also before taking the writer.
-            let rows = Rows::of(plan, staged);
-            self.write_attendance(s, plan, &rows, rules, now, early)
+            let rows = Rows::of(plan, staged, packed);
+            self.write_attendance(s, plan, &rows, rules, now, early, late_tally)
         })
     }
 
     /// The transaction of [`Store::apply_attendance`]: the rows, and the metrics computed
     /// `early` when they were computed from the copy this transaction starts from (the
-    /// webinar's version tells); otherwise computed here, beside the writes.
+    /// webinar's version tells); otherwise computed here, beside the writes (from the `tally`
+    /// when it fits).
+    #[allow(clippy::too_many_arguments)]
     fn write_attendance<'scope, 'env>(
         &'env self,
         s: &'scope std::thread::Scope<'scope, 'env>,
@@ -185,7 +214,11 @@ impl Store {
         rules: Rules,
         now: DateTime<Utc>,
         early: Option<Early<'scope>>,
+        tally: Option<PeopleTally>,
     ) -> Result<Rewritten, StoreError> {
+        // The early recompute is waited for before the writer is taken: holding the writer
+        // while it finishes would keep the other sessions of a series waiting on it too.
+        let early = early.map(|e| (e.version.recv().ok(), e.computed.join()));
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let w = plan.webinar_id.as_str();
@@ -201,18 +234,16 @@ impl Store {
             None => webinar_number(&tx, w)?,
         };
         let version = version_of(&tx, n)?;
-        let early = early.and_then(|e| {
-            let current = e.version.recv().is_ok_and(|at| at == version);
-            if !current {
-                tracing::debug!(webinar = w, "the early recompute read an older copy; again");
-            }
-            current.then_some(e.computed)
-        });
         let computed = match early {
-            Some(computed) => computed,
-            None => {
-                let inputs = self.gather(&tx, plan, Some(n))?;
-                spawn_recompute(s, move || inputs.compute(rules, now))
+            Some((Some(at), done)) if at == version => Recompute::Done(Box::new(done)),
+            _ => {
+                if early.is_some() {
+                    tracing::debug!(webinar = w, "the early recompute read an older copy; again");
+                }
+                // An early recompute that read an older copy took the tally with it: all
+                // are worked out again here.
+                let inputs = self.gather(&tx, plan, Some(n), tally, rules)?;
+                Recompute::Running(spawn_recompute(s, move || inputs.compute(rules, now)))
             }
         };
         let kept = report_ids(&tx, w)?;
@@ -269,6 +300,8 @@ impl Store {
         conn: &rusqlite::Connection,
         plan: &AttendancePlan,
         n: Option<i64>,
+        tally: Option<PeopleTally>,
+        rules: Rules,
     ) -> Result<Inputs, StoreError> {
         let w = plan.webinar_id.as_str();
         let (stored, old) = match n {
@@ -277,34 +310,30 @@ impl Store {
         };
         let kept: HashSet<String> = stored.iter().map(|(id, _)| id.clone()).collect();
         let fresh = fresh_reports(plan, &kept);
+        // The sync's tally stands for everyone only when it was fed exactly these reports,
+        // with these registrations, and nothing kept adds to them.
+        let counts: Vec<(&str, usize)> = fresh
+            .iter()
+            .map(|r| (r.id.as_str(), r.records.len()))
+            .collect();
+        let tally = tally.filter(|t| {
+            stored.is_empty()
+                && !fresh.is_empty()
+                && plan.registrations.is_some()
+                && t.fits(plan.scheduled_start, plan.scheduled_end, rules, &counts)
+        });
         let registrants = match (&plan.registrations, n) {
-            (Some(list), _) => list
-                .iter()
-                .map(|r| Registrant {
-                    registration_id: r.id.clone(),
-                    email: r.email.clone(),
-                    name: registrant_name(r),
-                    status: r.status.clone(),
-                })
-                .collect(),
+            _ if tally.is_some() => Vec::new(),
+            (Some(list), _) => registrants(list),
             (None, Some(n)) => stored_registrants(conn, n)?,
             (None, None) => Vec::new(),
         };
         let mut records = Vec::new();
-        for rep in &fresh {
-            records.extend(rep.records.iter().map(|r| Record {
-                report_id: rep.id.clone(),
-                email: r.email.clone(),
-                name: r.name.clone(),
-                identity_id: r.identity_id.clone(),
-                registration_id: r.registration_id.clone(),
-                role: r.role.clone(),
-                // At the precision they are kept in, so these metrics equal any later
-                // recompute from the store (and an unchanged row is not rewritten then).
-                intervals: r.intervals.iter().map(kept_precision).collect(),
-            }));
+        for rep in fresh.iter().filter(|_| tally.is_none()) {
+            records.extend(rep.records.iter().map(|r| record_of(&rep.id, r)));
         }
         Ok(Inputs {
+            tally,
             start: plan.scheduled_start,
             end: plan.scheduled_end,
             reports: kept.len() + fresh.len(),
@@ -1058,7 +1087,11 @@ struct RegistrationValues<'p> {
 }
 
 impl<'p> Rows<'p> {
-    fn of(plan: &'p AttendancePlan, staged: Option<&'p StagedRegistrations>) -> Self {
+    fn of(
+        plan: &'p AttendancePlan,
+        staged: Option<&'p StagedRegistrations>,
+        mut packed: HashMap<String, Packed>,
+    ) -> Self {
         // Registrations written ahead (a first sync) are not written again.
         let registrations = plan
             .registrations
@@ -1068,7 +1101,14 @@ impl<'p> Rows<'p> {
         let packed = plan
             .new_reports
             .iter()
-            .map(|rep| (rep.id.as_str(), pack_records(&rep.records)))
+            .map(|rep| {
+                // Packed as the pages arrived when that was of exactly these records.
+                let json = match packed.remove(&rep.id) {
+                    Some(p) if p.records == rep.records.len() => p.json,
+                    _ => pack_records(&rep.records),
+                };
+                (rep.id.as_str(), json)
+            })
             .collect();
         Rows {
             registrations,
@@ -1258,8 +1298,97 @@ fn delete_rows(
     Ok(left.len())
 }
 
+/// A session's people worked out while a sync reads the pages, as the sheet keeps them.
+type PeopleTally = Tally<SheetPerson>;
+
+/// What a sync works out while it reads a webinar's report pages, so that little is left for
+/// after the last one: the people, as the sheet keeps them (see [`Tally`]), and each report's
+/// records packed as kept. The store uses each part only where it is of exactly the plan it
+/// writes.
+#[derive(Debug)]
+pub(crate) struct SyncTally {
+    people: PeopleTally,
+    /// Report id → its records packed so far.
+    packed: HashMap<String, Packed>,
+}
+
+/// A report's records packed as kept (see [`pack_records`]), page after page.
+#[derive(Debug, Default)]
+struct Packed {
+    json: String,
+    records: usize,
+}
+
+impl SyncTally {
+    pub(crate) fn new() -> Self {
+        SyncTally {
+            people: Tally::new(sheet_person),
+            packed: HashMap::new(),
+        }
+    }
+
+    /// Takes the next page of report `report_id`'s records (as stored).
+    pub(crate) fn feed(&mut self, report_id: &str, page: &[RecordRow]) {
+        if page.is_empty() {
+            return;
+        }
+        self.people
+            .feed(page.iter().map(|r| record_of(report_id, r)).collect());
+        let part = pack_records(page);
+        let p = self.packed.entry(report_id.to_string()).or_default();
+        // `[a,b]` then `[c]` make `[a,b,c]`.
+        match p.json.pop() {
+            Some(_) => p.json.push(','),
+            None => p.json.push('['),
+        }
+        p.json.push_str(&part[1..]);
+        p.records += page.len();
+    }
+
+    /// The schedule, the registrations as listed and the rules (see [`Tally::know`]).
+    pub(crate) fn know(
+        &mut self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        list: &[RegistrationRow],
+        rules: Rules,
+    ) {
+        self.people.know(start, end, registrants(list), rules);
+    }
+}
+
+/// Registrations as the metrics match records to them.
+fn registrants(list: &[RegistrationRow]) -> Vec<Registrant> {
+    list.iter()
+        .map(|r| Registrant {
+            registration_id: r.id.clone(),
+            email: r.email.clone(),
+            name: registrant_name(r),
+            status: r.status.clone(),
+        })
+        .collect()
+}
+
+/// A record of report `report_id` as the metrics read it.
+fn record_of(report_id: &str, r: &RecordRow) -> Record {
+    Record {
+        report_id: report_id.to_string(),
+        email: r.email.clone(),
+        name: r.name.clone(),
+        identity_id: r.identity_id.clone(),
+        registration_id: r.registration_id.clone(),
+        role: r.role.clone(),
+        // At the precision they are kept in, so these metrics equal any later recompute
+        // from the store (and an unchanged row is not rewritten then).
+        intervals: r.intervals.iter().map(kept_precision).collect(),
+    }
+}
+
 /// What a recompute works from.
 struct Inputs {
+    /// The sync's tally of everyone, when it fits (then `registrants` and `records` are
+    /// empty: the tally has them).
+    tally: Option<PeopleTally>,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
     /// Report versions kept (with this sync's): none means nobody has an outcome yet.
@@ -1278,6 +1407,21 @@ struct Inputs {
 struct Early<'scope> {
     version: std::sync::mpsc::Receiver<i64>,
     computed: std::thread::ScopedJoinHandle<'scope, Result<Computed, StoreError>>,
+}
+
+/// A recompute finished before the writer was taken, or running beside the writes.
+enum Recompute<'scope> {
+    Done(Box<std::thread::Result<Result<Computed, StoreError>>>),
+    Running(std::thread::ScopedJoinHandle<'scope, Result<Computed, StoreError>>),
+}
+
+impl Recompute<'_> {
+    fn join(self) -> std::thread::Result<Result<Computed, StoreError>> {
+        match self {
+            Recompute::Done(done) => *done,
+            Recompute::Running(running) => running.join(),
+        }
+    }
 }
 
 /// Runs a recompute on a thread of its own (named, for profiles).
@@ -1342,13 +1486,20 @@ impl Inputs {
             }
         };
         let registrants = self.registrants;
-        let mut metrics = if self.reports == 0 {
-            before_any_report(&registrants)
-        } else {
-            session_metrics(start, end, &registrants, &self.records, rules)
+        let tallied = self.tally.and_then(Tally::finish);
+        let (metrics, people) = match tallied {
+            Some(done) => done,
+            None => {
+                let mut metrics = if self.reports == 0 {
+                    before_any_report(&registrants)
+                } else {
+                    session_metrics(start, end, &registrants, &self.records, rules)
+                };
+                drop(self.records);
+                let people = map_each(std::mem::take(&mut metrics.people), sheet_person);
+                (metrics, people)
+            }
         };
-        drop(self.records);
-        let people = map_each(std::mem::take(&mut metrics.people), sheet_person);
         let sheet = Sheet::new(people);
         let (changed, had_sheet) = match &self.old {
             Some(old) => {
@@ -1438,6 +1589,7 @@ fn recompute(
     let stored = stored_reports(tx, w)?;
     let report_count = stored.len();
     let inputs = Inputs {
+        tally: None,
         start: start.as_deref().map(parse_time).transpose()?,
         end: end.as_deref().map(parse_time).transpose()?,
         reports: report_count,
@@ -1666,6 +1818,178 @@ pub(super) mod tests {
             .collect()
     }
 
+    /// A tally fed `plan`'s reports two records a page, the registrations known after the
+    /// first page (as a sync feeds it).
+    fn tally_of(plan: &AttendancePlan, rules: Rules) -> SyncTally {
+        let mut tally = SyncTally::new();
+        for (i, rep) in plan.new_reports.iter().enumerate() {
+            for (j, page) in rep.records.chunks(2).enumerate() {
+                tally.feed(&rep.id, page);
+                if (i, j) == (0, 0) {
+                    let list = plan.registrations.as_deref().unwrap_or_default();
+                    let (start, end) = (plan.scheduled_start.unwrap(), plan.scheduled_end.unwrap());
+                    tally.know(start, end, list, rules);
+                }
+            }
+        }
+        tally
+    }
+
+    /// Everything a sync of `w1` leaves in the local copy, byte for byte.
+    fn kept(store: &Store) -> Vec<String> {
+        let conn = store.read();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT id || ':' || records FROM attendance_reports ORDER BY id",
+            "SELECT hex(people) || ':' || emails FROM attendance_sheets",
+            "SELECT registered || ',' || attended || ',' || partial || ',' || no_shows || ','
+                 || unregistered || ',' || average_seconds || ',' || peak_concurrent || ','
+                 || presence || ',' || report_count FROM session_stats",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+
+    #[test]
+    fn a_sync_tally_writes_exactly_what_the_whole_plan_writes() {
+        let rules = Rules::default();
+        let now = at(24 * 60);
+        let mut first = report_of(
+            "rep-1",
+            at(0),
+            &[
+                ("ada", 0, 60),
+                ("bob", 5, 20),
+                ("eve", 0, 50),
+                ("cy", 30, 60),
+                ("zed", 2, 3),
+            ],
+            &["eve", "zed"],
+        );
+        // Bob dropped out and came back: two records of one person, on two pages.
+        first.records.push(
+            report_of("rep-1", at(0), &[("bob", 25, 60)], &[])
+                .records
+                .remove(0),
+        );
+        first.records[5].id = "rep-1-bob-again".into();
+        let whole = plan(&["ada", "bob", "cy", "dee"], vec![first]);
+
+        let tally = tally_of(&whole, rules);
+        let packed = &tally.packed["rep-1"];
+        assert_eq!(
+            packed.json,
+            pack_records(&whole.new_reports[0].records),
+            "packed by pages"
+        );
+        assert_eq!(packed.records, 6);
+
+        let dir = std::env::temp_dir().join(format!("wd-tally-{}", uuid::Uuid::new_v4()));
+        let tallied = Store::open(&dir.join("tallied.sqlite3")).unwrap();
+        let from_scratch = Store::open(&dir.join("whole.sqlite3")).unwrap();
+        let in_memory = Store::open_in_memory().unwrap();
+        tallied
+            .apply_tallied_attendance(&whole, None, Some(tally_of(&whole, rules)), rules, now)
+            .unwrap();
+        in_memory
+            .apply_tallied_attendance(&whole, None, Some(tally_of(&whole, rules)), rules, now)
+            .unwrap();
+        from_scratch.apply_attendance(&whole, rules, now).unwrap();
+        let expected = kept(&from_scratch);
+        assert_eq!(expected.len(), 3, "{expected:?}");
+        assert_eq!(
+            kept(&tallied),
+            expected,
+            "a file store (the tally beside the writer)"
+        );
+        assert_eq!(
+            kept(&in_memory),
+            expected,
+            "in memory (the tally in the writer)"
+        );
+        assert!(
+            outcomes(&tallied)
+                .iter()
+                .any(|(name, _, secs)| name == "bob" && *secs == 50 * 60),
+            "{:?}",
+            outcomes(&tallied)
+        );
+        drop((tallied, from_scratch));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_sync_tally_stands_in_only_for_exactly_the_plan_with_nothing_kept_before() {
+        let rules = Rules::default();
+        let now = at(24 * 60);
+        let store = Store::open_in_memory().unwrap();
+        let first = plan(
+            &["ada", "bob"],
+            vec![report("rep-1", &[("ada", 0, 60), ("bob", 0, 9)])],
+        );
+        let used = |store: &Store, plan: &AttendancePlan, tally: SyncTally, rules: Rules| {
+            let conn = store.read();
+            let n = known_number(&conn, "w1").unwrap();
+            let inputs = store
+                .gather(&conn, plan, n, Some(tally.people), rules)
+                .unwrap();
+            inputs.tally.is_some()
+        };
+        assert!(
+            used(&store, &first, tally_of(&first, rules), rules),
+            "the plan it was fed"
+        );
+        let stricter = Rules {
+            attended_pct: 95.0,
+            ..rules
+        };
+        assert!(
+            !used(&store, &first, tally_of(&first, rules), stricter),
+            "other rules"
+        );
+        let mut short = tally_of(&first, rules);
+        short.people = Tally::new(sheet_person);
+        assert!(
+            !used(&store, &first, short, rules),
+            "registrations never known"
+        );
+        let mut refused = first.clone();
+        refused.registrations = None;
+        assert!(
+            !used(&store, &refused, tally_of(&first, rules), rules),
+            "registrations refused"
+        );
+        let mut more = first.clone();
+        more.new_reports[0]
+            .records
+            .push(report("rep-1", &[("cy", 0, 60)]).records.remove(0));
+        assert!(
+            !used(&store, &more, tally_of(&first, rules), rules),
+            "a record it lacks"
+        );
+
+        // Once a report version is kept, a restart's version is worked out with it.
+        store
+            .apply_tallied_attendance(&first, None, Some(tally_of(&first, rules)), rules, now)
+            .unwrap();
+        let restart = plan(&["ada", "bob"], vec![report("rep-2", &[("bob", 30, 60)])]);
+        assert!(
+            !used(&store, &restart, tally_of(&restart, rules), rules),
+            "rep-1 is kept"
+        );
+        store
+            .apply_tallied_attendance(&restart, None, Some(tally_of(&restart, rules)), rules, now)
+            .unwrap();
+        let bob = outcomes(&store)
+            .into_iter()
+            .find(|(name, _, _)| name == "bob")
+            .unwrap();
+        assert_eq!(bob.2, (9 + 30) * 60, "both versions counted");
+    }
+
     /// Two syncs of one session race: the second computed its metrics from the copy before
     /// the first wrote. The writer sees the webinar's version moved and computes them again,
     /// so the sheet has everyone of every report — as if the syncs had run one after another.
@@ -1687,7 +2011,7 @@ pub(super) mod tests {
             let snapshot = conn.transaction().unwrap();
             let n = known_number(&snapshot, "w1").unwrap();
             let version = version_of(&snapshot, n.unwrap()).unwrap();
-            let inputs = store.gather(&snapshot, &late, n).unwrap();
+            let inputs = store.gather(&snapshot, &late, n, None, rules).unwrap();
             (version, inputs.compute(rules, now).unwrap())
         };
         assert!(
@@ -1707,7 +2031,15 @@ pub(super) mod tests {
                 version: read,
                 computed: spawn_recompute(s, move || Ok(computed)),
             };
-            store.write_attendance(s, &late, &Rows::of(&late, None), rules, now, Some(early))
+            store.write_attendance(
+                s,
+                &late,
+                &Rows::of(&late, None, HashMap::new()),
+                rules,
+                now,
+                Some(early),
+                None,
+            )
         })
         .unwrap();
 

@@ -21,7 +21,7 @@ use crate::attendance::Outcome;
 
 /// One person's row of a session, as kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct SheetPerson {
+pub(crate) struct SheetPerson {
     /// `PersonKey::to_stored`.
     pub key: String,
     pub registration_id: Option<String>,

@@ -16,9 +16,11 @@ use futures_util::future::try_join_all;
 
 use super::SyncError;
 use crate::attendance::{Interval, Rules};
-use crate::graph::types::{AttendanceRecord, AttendanceReport, Registration, RegistrationQuestion};
+use crate::graph::types::{
+    AttendanceRecord, AttendanceReport, Registration, RegistrationQuestion, VirtualEventWebinar,
+};
 use crate::graph::{Endpoint, GraphClient, GraphError};
-use crate::store::{StagedRegistrations, Store};
+use crate::store::{StagedRegistrations, Store, SyncTally};
 
 /// A registration as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,10 +122,35 @@ pub fn normalize_report(
     records: Vec<AttendanceRecord>,
 ) -> (ReportRow, Vec<String>) {
     let mut warnings = Vec::new();
-    let rows = records
+    let rows = normalize_records(report, records, 0, &mut warnings);
+    (report_row(session_id, report, rows), warnings)
+}
+
+/// A report version as stored, with its records.
+fn report_row(session_id: &str, report: &AttendanceReport, records: Vec<RecordRow>) -> ReportRow {
+    ReportRow {
+        id: report.id.clone(),
+        session_id: session_id.to_string(),
+        meeting_start: report.meeting_start_date_time,
+        meeting_end: report.meeting_end_date_time,
+        total_participants: report.total_participant_count,
+        records,
+    }
+}
+
+/// Records of `report` as stored, the first being the report's record number `first` (which
+/// names a record without an id); what could not be understood goes to `warnings`.
+fn normalize_records(
+    report: &AttendanceReport,
+    records: Vec<AttendanceRecord>,
+    first: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<RecordRow> {
+    records
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
+            let i = first + i;
             let intervals = r
                 .attendance_intervals
                 .iter()
@@ -163,18 +190,7 @@ pub fn normalize_report(
                 intervals,
             }
         })
-        .collect();
-    (
-        ReportRow {
-            id: report.id.clone(),
-            session_id: session_id.to_string(),
-            meeting_start: report.meeting_start_date_time,
-            meeting_end: report.meeting_end_date_time,
-            total_participants: report.total_participant_count,
-            records: rows,
-        },
-        warnings,
-    )
+        .collect()
 }
 
 /// How far a sync has come, for a progress bar.
@@ -214,9 +230,9 @@ pub async fn sync_webinar(
 ) -> Result<AttendanceSyncReport, SyncError> {
     let scope = format!("webinar:{webinar_id}");
     let staged = std::sync::Mutex::new(None);
-    let result = fetch(graph, store, webinar_id, now, progress, &staged).await;
+    let result = fetch(graph, store, webinar_id, rules, now, progress, &staged).await;
     let staged = staged.into_inner().unwrap_or_else(|p| p.into_inner());
-    let (plan, report_pending, reports_known) = match result {
+    let (plan, report_pending, reports_known, tally) = match result {
         Ok(p) => p,
         Err(e) => {
             discard(store, staged).await;
@@ -247,7 +263,8 @@ pub async fn sync_webinar(
     let applied = {
         let (store, staged) = (store.clone(), staged.clone());
         tokio::task::spawn_blocking(move || {
-            let rewritten = store.apply_staged_attendance(&plan, staged.as_ref(), rules, now)?;
+            let rewritten =
+                store.apply_tallied_attendance(&plan, staged.as_ref(), Some(tally), rules, now)?;
             Ok::<_, SyncError>((
                 plan.registrations.as_ref().map(Vec::len),
                 plan.new_reports.len(),
@@ -328,18 +345,26 @@ pub async fn sync_webinars(
 }
 
 /// Reads everything one webinar's sync needs. A first sync's registrations are written ahead
-/// (`staged` says under which number, also when a later step fails).
+/// (`staged` says under which number, also when a later step fails); the new reports' people
+/// are worked out as their pages arrive (the tally).
 async fn fetch(
     graph: &GraphClient,
     store: &Arc<Store>,
     webinar_id: &str,
+    rules: Rules,
     now: DateTime<Utc>,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
     staged: &std::sync::Mutex<Option<StagedRegistrations>>,
-) -> Result<(AttendancePlan, bool, usize), SyncError> {
+) -> Result<(AttendancePlan, bool, usize, SyncTally), SyncError> {
     let step = |step: &'static str, done: usize, total: usize| {
         progress(SyncProgress { step, done, total })
     };
+    // Worked out while the next pages are still on their way, when the cores are mostly
+    // idle: after the last page only people with a second record and the session's numbers
+    // are left. Records wait in it until the registrations and the schedule are read.
+    let tally = std::sync::Mutex::new(SyncTally::new());
+    let tally = &tally;
+    let tallied = || tally.lock().unwrap_or_else(|p| p.into_inner());
     // Two independent chains run at once (the shared pacer bounds what is in flight):
     // registrations with their questions and then the webinar itself, and sessions → reports →
     // records. A webinar's time is then its longest chain of pages, not the sum of all of
@@ -376,6 +401,9 @@ async fn fetch(
                 e => Err(e),
             })?;
         let webinar = graph.webinar(webinar_id).await?;
+        if let (Some(list), (Some(start), Some(end))) = (&registrations, schedule(&webinar)) {
+            tallied().know(start, end, list, rules);
+        }
         Ok((
             webinar,
             (registrations, source, warning, questions, registration_url),
@@ -394,21 +422,28 @@ async fn fetch(
             .into_iter()
             .flatten()
             .collect();
+        // A report listed twice is read once.
+        let mut seen = HashSet::new();
         let new: Vec<&(String, AttendanceReport)> = listed
             .iter()
-            .filter(|(_, r)| !known.contains(&r.id))
+            .filter(|(_, r)| !known.contains(&r.id) && seen.insert(r.id.as_str()))
             .collect();
         let (read, total) = (AtomicUsize::new(0), new.len());
         step("Reading attendance records", 0, total);
         let new_reports = try_join_all(new.iter().map(|(session_id, report)| {
             let read = &read;
             async move {
-                let records = graph
-                    .attendance_records(webinar_id, session_id, &report.id)
+                let (mut rows, mut warnings) = (Vec::new(), Vec::new());
+                graph
+                    .attendance_records_by_page(webinar_id, session_id, &report.id, |page| {
+                        let page = normalize_records(report, page, rows.len(), &mut warnings);
+                        tallied().feed(&report.id, &page);
+                        rows.extend(page);
+                    })
                     .await?;
                 let done = read.fetch_add(1, Ordering::Relaxed) + 1;
                 step("Reading attendance records", done, total);
-                Ok::<_, GraphError>(normalize_report(session_id, report, records))
+                Ok::<_, GraphError>((report_row(session_id, report, rows), warnings))
             }
         }))
         .await?;
@@ -429,12 +464,7 @@ async fn fetch(
         warnings.append(&mut w);
         new_reports.push(row);
     }
-    let at = |d: &Option<crate::graph::types::DateTimeTimeZone>| {
-        d.as_ref().and_then(|d| {
-            crate::time::instant(&d.date_time, d.time_zone.as_deref().unwrap_or("UTC")).ok()
-        })
-    };
-    let (start, end) = (at(&webinar.start_date_time), at(&webinar.end_date_time));
+    let (start, end) = schedule(&webinar);
     let ended = end.is_some_and(|e| e <= now && now - e < REPORT_PENDING_FOR);
     let report_pending = ended && none_listed && none_known;
     Ok((
@@ -454,7 +484,18 @@ async fn fetch(
         },
         report_pending,
         reports_known,
+        std::mem::replace(&mut *tallied(), SyncTally::new()),
     ))
+}
+
+/// When the webinar is scheduled to start and end, as instants.
+fn schedule(webinar: &VirtualEventWebinar) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let at = |d: &Option<crate::graph::types::DateTimeTimeZone>| {
+        d.as_ref().and_then(|d| {
+            crate::time::instant(&d.date_time, d.time_zone.as_deref().unwrap_or("UTC")).ok()
+        })
+    };
+    (at(&webinar.start_date_time), at(&webinar.end_date_time))
 }
 
 /// Stages a first sync's registrations off the async workers (the writer may be busy with
