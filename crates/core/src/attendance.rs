@@ -261,11 +261,11 @@ pub fn session_metrics(
             .map(|(i, r)| (r.registration_id.as_str(), i))
             .collect()
     };
-    // An address finds the registration's listing that counts (see `by_id`).
-    let by_email = |by_id: &HashMap<&str, usize>| -> HashMap<String, usize> {
+    // An address names a registration id; its listing that counts is then found by id.
+    let by_email = || -> HashMap<String, &str> {
         active
             .iter()
-            .filter_map(|r| lower(&r.email).map(|e| (e, by_id[r.registration_id.as_str()])))
+            .filter_map(|r| lower(&r.email).map(|e| (e, r.registration_id.as_str())))
             .collect()
     };
     // A person's first record (by when they joined) names them, whatever order the report
@@ -283,15 +283,7 @@ pub fn session_metrics(
         }
         keyed
     };
-    let ((by_id, by_email), ordered) = both(
-        large,
-        || {
-            let by_id = by_id();
-            let by_email = by_email(&by_id);
-            (by_id, by_email)
-        },
-        order,
-    );
+    let ((by_id, by_email), ordered) = both(large, || both(large, by_id, by_email), order);
     // Gathered in the order first seen (records by join time, then registrations), which
     // the same data always gives. Registered people are found by position (no hashing: a
     // large session's recompute was mostly waiting on hash-table memory); others by key.
@@ -299,7 +291,8 @@ pub fn session_metrics(
     let mut of_registrant: Vec<Option<usize>> = vec![None; active.len()];
     let mut of_key: HashMap<PersonKey, usize> = HashMap::default();
     for r in ordered.into_iter().map(|(_, _, at)| &records[at]) {
-        let matched = matched(r, |id| by_id.get(id).copied(), |e| by_email.get(e).copied());
+        let id_of = |id: &str| by_id.get(id).copied();
+        let matched = matched(r, id_of, |e| by_email.get(e).and_then(|id| id_of(id)));
         let at = match matched {
             Some(ri) => *of_registrant[ri].get_or_insert_with(|| {
                 let key = PersonKey::Registration(active[ri].registration_id.clone());
