@@ -165,12 +165,12 @@ impl Store {
             Some(t) => (Some(t.people), t.packed),
             None => (None, HashMap::new()),
         };
-        let (mut early_tally, mut late_tally) = (None, None);
-        if self.reader.is_some() {
-            early_tally = tally;
-        } else {
-            late_tally = tally;
-        }
+        // The tally goes where the metrics are computed: beside the writer for a file,
+        // in the writer otherwise.
+        let (early_tally, late_tally) = match self.reader {
+            Some(_) => (tally, None),
+            None => (None, tally),
+        };
         std::thread::scope(|s| {
             // The recompute needs only the committed copy and this sync's data, so for a file
             // it starts at once on a connection of its own, while this sync waits for the

@@ -115,17 +115,6 @@ pub fn normalize_registrations(list: Vec<Registration>) -> Vec<RegistrationRow> 
         .collect()
 }
 
-/// A report version with its records as stored, and what could not be understood.
-pub fn normalize_report(
-    session_id: &str,
-    report: &AttendanceReport,
-    records: Vec<AttendanceRecord>,
-) -> (ReportRow, Vec<String>) {
-    let mut warnings = Vec::new();
-    let rows = normalize_records(report, records, 0, &mut warnings);
-    (report_row(session_id, report, rows), warnings)
-}
-
 /// A report version as stored, with its records.
 fn report_row(session_id: &str, report: &AttendanceReport, records: Vec<RecordRow>) -> ReportRow {
     ReportRow {
@@ -590,8 +579,14 @@ mod tests {
             ],
             registration_id: Some(String::new()),
         };
-        let (row, warnings) = normalize_report("s", &report, vec![record]);
-        let r = &row.records[0];
+        let mut warnings = Vec::new();
+        let later = normalize_records(&report, vec![record.clone()], 100, &mut Vec::new());
+        assert_eq!(
+            later[0].id, "record-100",
+            "named by its place in the report, not the page"
+        );
+        let rows = normalize_records(&report, vec![record], 0, &mut warnings);
+        let r = &rows[0];
         assert_eq!(r.id, "record-0");
         assert_eq!(r.email, None, "a blank e-mail is no e-mail");
         assert_eq!(r.registration_id, None);
