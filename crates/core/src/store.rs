@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("store/0012_attendance_sheets.sql"),
     include_str!("store/0013_attendance_versions.sql"),
     include_str!("store/0014_staged_registrations.sql"),
+    include_str!("store/0015_compact_sheets.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -592,6 +593,111 @@ mod tests {
             .unwrap();
         let ada = &store.attendance_page("w1", &everyone).unwrap().rows[0];
         assert_eq!((ada.seconds_present, ada.rejoins), (1799, 1), "{ada:?}");
+    }
+
+    /// A sheet kept in the form before migration 15 (every field, times as they are) is not
+    /// read as the new form: the migration drops it and opening the copy computes it again
+    /// from the kept report.
+    #[test]
+    fn a_sheet_kept_in_the_earlier_form_is_computed_again() {
+        #[derive(serde::Serialize)]
+        struct EarlierPerson<'a> {
+            key: &'a str,
+            registration_id: Option<&'a str>,
+            email: Option<&'a str>,
+            email_lower: Option<&'a str>,
+            name: &'a str,
+            name_lower: &'a str,
+            registered: bool,
+            seconds_present: i64,
+            pct: f64,
+            first_join: Option<i64>,
+            last_leave: Option<i64>,
+            rejoins: u32,
+            late_minutes: i64,
+            early_leave_minutes: i64,
+            outcome: crate::attendance::Outcome,
+            intervals: Vec<(i64, i64)>,
+            digest: i64,
+        }
+        #[derive(serde::Serialize)]
+        struct EarlierSheet<'a> {
+            people: Vec<EarlierPerson<'a>>,
+            by_email: Vec<u32>,
+        }
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let (join, leave) = (
+            t("2026-01-02T10:00:00Z").timestamp_millis(),
+            t("2026-01-02T10:45:00Z").timestamp_millis(),
+        );
+        let earlier = postcard::to_stdvec(&EarlierSheet {
+            people: vec![EarlierPerson {
+                key: "email:ada@example.com",
+                registration_id: None,
+                email: Some("Ada@Example.com"),
+                email_lower: Some("ada@example.com"),
+                name: "Ada Lovelace",
+                name_lower: "ada lovelace",
+                registered: false,
+                seconds_present: 2700,
+                pct: 75.0,
+                first_join: Some(join),
+                last_leave: Some(leave),
+                rejoins: 0,
+                late_minutes: 0,
+                early_leave_minutes: 15,
+                outcome: crate::attendance::Outcome::Partial,
+                intervals: vec![(join, leave)],
+                digest: 7,
+            }],
+            by_email: vec![0],
+        })
+        .unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.to_version(&mut conn, 14).unwrap();
+        let records = format!(
+            r#"[["rec-1","Ada@Example.com","Ada Lovelace",null,null,"Attendee",2700,[[{join},{leave}]]]]"#
+        );
+        conn.execute(
+            "INSERT INTO attendance_webinars (n, webinar_id) VALUES (1, 'w1')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO attendance_reports (webinar_id, id, session_id, first_seen_at, records)
+             VALUES ('w1', 'rep-1', 's1', '2026-01-03T00:00:00+00:00', ?1)",
+            [&records],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO attendance_sheets (w, generation, emails, people)
+             VALUES (1, 1, '\nada@example.com\n', ?1)",
+            [&earlier],
+        )
+        .unwrap();
+        assert!(
+            sheet::Sheet::decode(&earlier).is_err_and(|e| matches!(e, StoreError::Corrupt(_))),
+            "the earlier form is not read as the new one"
+        );
+
+        let store = Store::prepare(conn, ":memory:".into()).unwrap();
+        let everyone = PageQuery {
+            sort: "name".into(),
+            limit: 10,
+            ..PageQuery::default()
+        };
+        let people = store.attendance_page("w1", &everyone).unwrap();
+        assert_eq!(people.total, 1, "{people:?}");
+        let ada = &people.rows[0];
+        assert_eq!(
+            (ada.name.as_str(), ada.email.as_deref(), ada.seconds_present),
+            ("Ada Lovelace", Some("Ada@Example.com"), 2700),
+            "{ada:?}"
+        );
+        assert_eq!(ada.last_leave, Some(t("2026-01-02T10:45:00Z")));
+        assert_eq!(fill_missing(&store), 0, "computed once, at the first open");
     }
 
     fn fill_missing(store: &Store) -> usize {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::sheet::{Loaded, Sheet, SheetPerson};
+use super::sheet::{Loaded, Sheet, SheetPerson, lower_email, lower_name};
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
     Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics, Tally,
@@ -1555,8 +1555,8 @@ fn sheet_person(p: PersonSession) -> SheetPerson {
         &intervals,
     ));
     SheetPerson {
-        email_lower: p.email.as_ref().map(|e| e.trim().to_lowercase()),
-        name_lower: p.name.to_lowercase(),
+        email_lower: p.email.as_deref().map(lower_email),
+        name_lower: lower_name(&p.name),
         key,
         registration_id: p.registration_id,
         email: p.email,
