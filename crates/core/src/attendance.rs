@@ -212,10 +212,14 @@ pub(crate) fn map_each<T: Send, U: Send>(
     }
 }
 
+/// An e-mail address as addresses are compared — matching records to registrations, the
+/// sheet's e-mail column, search, the person drawer: without surrounding spaces, lower-case.
+pub fn comparable_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 fn lower(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty())
+    s.as_deref().map(comparable_email).filter(|e| !e.is_empty())
 }
 
 /// The numbers of a session no attendance report has been seen for (not held yet, or Teams

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 
 use crate::account::Account;
-use crate::attendance::Rules;
+use crate::attendance::{Rules, comparable_email};
 use crate::auth::{self, AuthError, Keychain, OpenBrowser, Session, SignInOptions};
 use crate::config::{
     self, ConfigError, Paths, Profile, SettingsFile, StateFile, TenantConfig, TenantSettings,
@@ -1162,7 +1162,7 @@ impl Desk {
             .map(|(name, email, spans)| {
                 let key = email
                     .as_deref()
-                    .map_or_else(|| name.clone(), |e| e.trim().to_lowercase());
+                    .map_or_else(|| name.clone(), comparable_email);
                 Participant {
                     role: facts
                         .roles

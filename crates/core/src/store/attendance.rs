@@ -18,11 +18,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::sheet::{Loaded, Sheet, SheetPerson, lower_email, lower_name};
+use super::sheet::{Loaded, Sheet, SheetPerson, lower_name};
 use super::{Store, StoreError, parse_time, record_attempt};
 use crate::attendance::{
     Interval, PersonKey, PersonSession, Record, Registrant, Rules, SessionMetrics, Tally,
-    before_any_report, map_each, session_metrics,
+    before_any_report, comparable_email, map_each, session_metrics,
 };
 use crate::sync::attendance::{
     AttendancePlan, RecordRow, RegistrationRow, ReportRow, WebinarLinks,
@@ -1138,7 +1138,7 @@ fn registration_values(list: &[RegistrationRow]) -> Vec<RegistrationValues<'_>> 
             RegistrationValues {
                 id: &r.id,
                 email: r.email.as_deref(),
-                email_lower: r.email.as_ref().map(|e| e.trim().to_lowercase()),
+                email_lower: r.email.as_deref().map(comparable_email),
                 first_name: &r.first_name,
                 last_name: &r.last_name,
                 name_lower: registrant_name(r).to_lowercase(),
@@ -1555,7 +1555,7 @@ fn sheet_person(p: PersonSession) -> SheetPerson {
         &intervals,
     ));
     SheetPerson {
-        email_lower: p.email.as_deref().map(lower_email),
+        email_lower: p.email.as_deref().map(comparable_email),
         name_lower: lower_name(&p.name),
         key,
         registration_id: p.registration_id,

@@ -15,6 +15,7 @@ use super::attendance::{
 };
 use super::sheet::email_line;
 use super::{AttendanceRow, RegistrationListRow, Store, StoreError, parse_time};
+use crate::attendance::comparable_email;
 
 /// Whom to look up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +62,7 @@ impl Store {
         let (registrations, args, sheets): (&str, Vec<rusqlite::types::Value>, Vec<(String, i64)>) =
             match who {
                 PersonRef::Email(email) => {
-                    let email = email.trim().to_lowercase();
+                    let email = comparable_email(email);
                     let mut stmt = conn.prepare(
                         "SELECT a.webinar_id, a.n FROM attendance_sheets s
                          JOIN attendance_webinars a ON a.n = s.w
@@ -113,7 +114,7 @@ impl Store {
             conn.prepare_cached("SELECT answers FROM registrations WHERE w = ?1 AND id = ?2")?;
         let is_them: Box<dyn Fn(&super::sheet::SheetPerson) -> bool> = match who {
             PersonRef::Email(email) => {
-                let email = email.trim().to_lowercase();
+                let email = comparable_email(email);
                 Box::new(move |p| p.email_lower.as_deref() == Some(email.as_str()))
             }
             PersonRef::InSession { person_key, .. } => Box::new(move |p| &p.key == person_key),
@@ -270,7 +271,7 @@ impl Store {
                 if let Some(role) = record.role {
                     let key = record
                         .email
-                        .map_or(record.name.unwrap_or_default(), |e| e.trim().to_lowercase());
+                        .map_or(record.name.unwrap_or_default(), |e| comparable_email(&e));
                     roles.entry(key).or_insert(role);
                 }
             }

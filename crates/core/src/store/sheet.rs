@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::attendance::PageQuery;
-use crate::attendance::Outcome;
+use crate::attendance::{Outcome, comparable_email};
 
 /// One person's row of a session (kept as [`StoredPerson`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -137,17 +137,14 @@ impl Sheet {
     }
 }
 
-/// The lower-case e-mail a person's row keeps (what matching and searching compare).
-pub(crate) fn lower_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// The lower-case name a person's row keeps (what sorting and searching compare).
 pub(crate) fn lower_name(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// Whether `lower` is what `lowered` makes of `text`: without making it when `text` is ASCII.
+/// Whether `lower` is what `lowered` makes of `text` (one of [`lower_name`] and
+/// [`comparable_email`], which for ASCII text without spaces around it are ASCII lowering):
+/// without making it then.
 fn is_lowered(lower: &str, text: &str, lowered: fn(&str) -> String) -> bool {
     if text.is_ascii()
         && !text.starts_with(char::is_whitespace)
@@ -182,7 +179,7 @@ struct StoredPerson<'a> {
     key: StoredKey<'a>,
     registration_id: Option<std::borrow::Cow<'a, str>>,
     email: Option<std::borrow::Cow<'a, str>>,
-    /// `None` when it is the e-mail lowered ([`lower_email`]).
+    /// `None` when it is the e-mail lowered ([`comparable_email`]).
     email_lower: Option<Option<std::borrow::Cow<'a, str>>>,
     name: std::borrow::Cow<'a, str>,
     /// `None` when it is the name lowered ([`lower_name`]).
@@ -217,7 +214,7 @@ impl<'a> StoredPerson<'a> {
     fn of(p: &'a SheetPerson) -> Self {
         use std::borrow::Cow::Borrowed;
         let email_lower = match (&p.email, &p.email_lower) {
-            (Some(e), Some(l)) if is_lowered(l, e, lower_email) => None,
+            (Some(e), Some(l)) if is_lowered(l, e, comparable_email) => None,
             (None, None) => None,
             (_, l) => Some(l.as_deref().map(Borrowed)),
         };
@@ -270,7 +267,7 @@ impl<'a> StoredPerson<'a> {
     fn person(self) -> Result<SheetPerson, String> {
         let email_lower = match self.email_lower {
             Some(kept) => kept.map(std::borrow::Cow::into_owned),
-            None => self.email.as_deref().map(lower_email),
+            None => self.email.as_deref().map(comparable_email),
         };
         let key = match self.key {
             StoredKey::Registration => match &self.registration_id {
@@ -851,7 +848,7 @@ mod tests {
                     let email_lower = match (&email, lowering) {
                         (None, 0) => None,
                         (None, _) => other_lower.clone(),
-                        (Some(e), _) => Some(lowered(e, lower_email)),
+                        (Some(e), _) => Some(lowered(e, comparable_email)),
                     };
                     let key = match key_kind {
                         0 => format!(
