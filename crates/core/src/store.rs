@@ -528,11 +528,7 @@ mod tests {
         let store = Store::prepare(conn, ":memory:".into()).unwrap();
 
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let everyone = PageQuery {
-            sort: "name".into(),
-            limit: 10,
-            ..PageQuery::default()
-        };
+        let everyone = everyone();
         // The person rows were derived data: opening the copy computed the session's sheet
         // from the kept records (migration 12), both stretches of them, to the millisecond.
         let people = store.attendance_page("w1", &everyone).unwrap();
@@ -683,11 +679,7 @@ mod tests {
         );
 
         let store = Store::prepare(conn, ":memory:".into()).unwrap();
-        let everyone = PageQuery {
-            sort: "name".into(),
-            limit: 10,
-            ..PageQuery::default()
-        };
+        let everyone = everyone();
         let people = store.attendance_page("w1", &everyone).unwrap();
         assert_eq!(people.total, 1, "{people:?}");
         let ada = &people.rows[0];
@@ -698,6 +690,15 @@ mod tests {
         );
         assert_eq!(ada.last_leave, Some(t("2026-01-02T10:45:00Z")));
         assert_eq!(fill_missing(&store), 0, "computed once, at the first open");
+    }
+
+    /// The first ten people of a session, by name.
+    fn everyone() -> PageQuery {
+        PageQuery {
+            sort: "name".into(),
+            limit: 10,
+            ..PageQuery::default()
+        }
     }
 
     fn fill_missing(store: &Store) -> usize {
@@ -764,10 +765,7 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(store.set_attendance_rules(stricter, now).unwrap(), 1);
-        let everyone = PageQuery {
-            limit: 10,
-            ..PageQuery::default()
-        };
+        let everyone = everyone();
         let ada = &store.attendance_page("w1", &everyone).unwrap().rows[0];
         assert_eq!(
             (ada.outcome.as_str(), ada.seconds_present),
@@ -828,10 +826,7 @@ mod tests {
         };
         let now = minutes(24 * 60);
         let rules = Rules::default();
-        let everyone = PageQuery {
-            limit: 10,
-            ..PageQuery::default()
-        };
+        let everyone = everyone();
         let people = |s: &Store| s.attendance_page("w1", &everyone).unwrap();
 
         // A file: each sync's metrics are then computed early, from a snapshot connection of
