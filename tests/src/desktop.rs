@@ -274,13 +274,19 @@ impl Desktop {
 
     /// Launches the app with `args` and opens a WebDriver session on its window.
     pub async fn launch(&mut self, args: &[&str]) -> Client {
+        self.launch_binary(&app_binary(), args).await
+    }
+
+    /// Launches `binary` (the app as built, or as a package installed it) with `args` and opens
+    /// a WebDriver session on its window.
+    pub async fn launch_binary(&mut self, binary: &Path, args: &[&str]) -> Client {
         self.start_driver();
         let _ = std::fs::remove_file(&self.browser_log);
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({"application": app_binary(), "args": args}),
+            serde_json::json!({"application": binary, "args": args}),
         );
         let url = format!("http://127.0.0.1:{}", self.driver_port);
         // tauri-driver accepts connections before WebKitWebDriver behind it is ready; a

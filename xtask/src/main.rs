@@ -1,38 +1,26 @@
 //! Project tasks, so a fresh machine needs only cargo:
-//! - `cargo xtask demo`  — install what is missing, build the UI and the app, start it on the
-//!   built-in demo tenant;
-//! - `cargo xtask test`  — install what is missing and run every check CI runs: rustfmt,
-//!   clippy (-D warnings), the UI type-check and unit tests, all Rust tests including the
-//!   end-to-end suite;
-//! - `cargo xtask setup` — only install what is missing.
+//! - `cargo xtask demo`    — install what is missing, build the UI and the app, start it on
+//!   the built-in demo tenant;
+//! - `cargo xtask test`    — install what is missing and run every check CI runs: rustfmt,
+//!   the workflows' lint, the UI type-check and unit tests, the third-party notices, clippy
+//!   (-D warnings), the Windows type-check, the Linux package, all Rust tests including the
+//!   end-to-end suite and the package's own check;
+//! - `cargo xtask bundle`  — the release installers this machine can build;
+//! - `cargo xtask notices` — remake `licenses/THIRD-PARTY-NOTICES.html`;
+//! - `cargo xtask icons`   — remake the icon set from `icons/icon.svg`;
+//! - `cargo xtask setup`   — only install what is missing.
 //!
 //! Installing is idempotent: each package or tool is checked first and only missing ones are
 //! installed (`sudo` only when not root), so running any task twice is safe.
 
+mod notices;
+mod package;
+mod setup;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Debian 12 packages: Tauri's build and run dependencies, the virtual display, the WebDriver
-/// for end-to-end tests, and a Secret Service keyring for the keychain tests.
-const DEBIAN_PACKAGES: &[&str] = &[
-    "build-essential",
-    "pkg-config",
-    "file",
-    "libwebkit2gtk-4.1-dev",
-    "libssl-dev",
-    "libxdo-dev",
-    "libayatana-appindicator3-dev",
-    "librsvg2-dev",
-    "libdbus-1-dev",
-    "xvfb",
-    "xauth",
-    "webkit2gtk-driver",
-    "dbus",
-    "gnome-keyring",
-];
-
-/// Only the tests need these: the exports are read back by a real spreadsheet.
-const TEST_PACKAGES: &[&str] = &["libreoffice-calc-nogui"];
+use setup::{cargo_bin, setup};
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -41,9 +29,12 @@ fn main() -> ExitCode {
         "test" => setup(true).and_then(|()| test()),
         "setup" => setup(true),
         "bench" => bench(),
+        "bundle" => setup(false).and_then(|()| bundle()),
+        "notices" => setup(true).and_then(|()| notices::write().map(|_| ())),
+        "icons" => setup(false).and_then(|()| package::icons()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|setup|bench>\n  demo   build and start the app on the demo tenant\n  test   run every check CI runs\n  setup  install what is missing\n  bench  run the benchmarks (release build) and print a BENCHMARKS.md section"
+                "usage: cargo xtask <demo|test|bundle|notices|icons|setup|bench>\n  demo     build and start the app on the demo tenant\n  test     run every check CI runs\n  bundle   build the release installers this machine can build\n  notices  remake the third-party notices\n  icons    remake the icon set from icons/icon.svg\n  setup    install what is missing\n  bench    run the benchmarks (release build) and print a BENCHMARKS.md section"
             );
             return ExitCode::from(2);
         }
@@ -66,14 +57,28 @@ fn bench() -> Result<(), String> {
     run("benchmarks", &mut c)
 }
 
-fn root() -> PathBuf {
+/// Builds the release installers and says where they are.
+fn bundle() -> Result<(), String> {
+    let installers = package::release_bundles()?;
+    if installers.is_empty() {
+        return Err("the bundler finished but left no installer in target/release/bundle".into());
+    }
+    println!("\nInstallers:");
+    for path in installers {
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!("  {} ({:.1} MB)", path.display(), size as f64 / 1e6);
+    }
+    Ok(())
+}
+
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask/ sits in the workspace")
         .to_path_buf()
 }
 
-fn run(what: &str, command: &mut Command) -> Result<(), String> {
+pub(crate) fn run(what: &str, command: &mut Command) -> Result<(), String> {
     eprintln!("xtask: {what}");
     let status = command
         .status()
@@ -124,128 +129,21 @@ fn run_counting(what: &str, command: &mut Command) -> Result<(u64, u64), String>
     }
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
 }
 
-fn npm(args: &[&str]) -> Command {
+pub(crate) fn npm(args: &[&str]) -> Command {
     let mut c = Command::new("npm");
     c.args(args).current_dir(root().join("ui"));
     c
 }
 
-fn on_path(tool: &str) -> bool {
+pub(crate) fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-fn privileged(program: &str) -> Command {
-    if is_root() {
-        Command::new(program)
-    } else {
-        let mut c = Command::new("sudo");
-        c.arg(program);
-        c
-    }
-}
-
-fn setup(for_tests: bool) -> Result<(), String> {
-    if cfg!(target_os = "linux") {
-        if !Path::new("/usr/bin/dpkg-query").exists() {
-            eprintln!(
-                "xtask: not a Debian-family system; install the equivalents of: {}",
-                DEBIAN_PACKAGES.join(" ")
-            );
-        } else {
-            let extra: &[&str] = if for_tests { TEST_PACKAGES } else { &[] };
-            let missing: Vec<&str> = DEBIAN_PACKAGES
-                .iter()
-                .chain(extra)
-                .copied()
-                .filter(|p| {
-                    !Command::new("dpkg-query")
-                        .args(["-W", "-f=${Status}", p])
-                        .output()
-                        .is_ok_and(|o| {
-                            String::from_utf8_lossy(&o.stdout).contains("install ok installed")
-                        })
-                })
-                .collect();
-            if !missing.is_empty() {
-                run(
-                    "apt-get update",
-                    privileged("apt-get").args(["update", "-qq"]),
-                )?;
-                run(
-                    &format!("install {}", missing.join(" ")),
-                    privileged("apt-get")
-                        .args(["install", "-y", "-qq", "--no-install-recommends"])
-                        .args(&missing)
-                        .env("DEBIAN_FRONTEND", "noninteractive"),
-                )?;
-            }
-        }
-    }
-    check_node()?;
-    let ui = root().join("ui");
-    let installed = ui.join("node_modules/.package-lock.json");
-    let lock = ui.join("package-lock.json");
-    let stale = match (std::fs::metadata(&installed), std::fs::metadata(&lock)) {
-        (Ok(i), Ok(l)) => i.modified().ok() < l.modified().ok(),
-        _ => true,
-    };
-    if stale {
-        run("npm ci (ui/)", &mut npm(&["ci", "--no-audit", "--no-fund"]))?;
-    }
-    if for_tests && cfg!(target_os = "linux") && !on_path("tauri-driver") {
-        let cargo_bin = dirs_cargo_bin();
-        if !cargo_bin.join("tauri-driver").is_file() {
-            run(
-                "install tauri-driver",
-                cargo().args(["install", "tauri-driver", "--version", "^2", "--locked"]),
-            )?;
-        }
-    }
-    Ok(())
-}
-
-fn dirs_cargo_bin() -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_else(|| PathBuf::from(".cargo"))
-        .join("bin")
-}
-
-fn check_node() -> Result<(), String> {
-    let out = Command::new("node").arg("--version").output().map_err(|_| {
-        "Node.js is not installed. Install Node.js 20 or newer (https://nodejs.org or your package manager), then run this again.".to_string()
-    })?;
-    let version = String::from_utf8_lossy(&out.stdout);
-    let major: u32 = version
-        .trim()
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    if major < 20 {
-        return Err(format!(
-            "Node.js {} is too old; the UI build needs Node.js 20 or newer.",
-            version.trim()
-        ));
-    }
-    Ok(())
 }
 
 fn build_ui() -> Result<(), String> {
@@ -283,9 +181,18 @@ fn test() -> Result<(), String> {
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
     )?;
+    if cfg!(target_os = "linux") {
+        run(
+            "actionlint (.github/workflows)",
+            Command::new(setup::actionlint_binary())
+                .arg("-no-color")
+                .current_dir(root()),
+        )?;
+    }
     run("UI type-check (svelte-check)", &mut npm(&["run", "check"]))?;
     let (ui_passed, ui_failed) = run_counting("UI unit tests (vitest)", &mut npm(&["test"]))?;
     build_ui()?;
+    notices::check()?;
     run(
         "clippy -D warnings",
         cargo().args([
@@ -297,14 +204,32 @@ fn test() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    // The end-to-end tests drive the built app and tenant-sim binaries.
+    if cfg!(target_os = "linux") {
+        package::windows_check()?;
+    }
+    // The end-to-end tests drive the built app and tenant-sim binaries, and the package test
+    // the Linux package made from that build.
     run("build the app", cargo().args(["build", "--workspace"]))?;
     let mut tests = cargo();
+    if cfg!(target_os = "linux") {
+        let packages = package::debug_bundles()?;
+        let deb = packages
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "deb"))
+            .ok_or("the bundler made no .deb in target/debug/bundle")?;
+        tests.env("WEBINAR_DESK_TEST_DEB", deb);
+        if let Some(rpm) = packages
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "rpm"))
+        {
+            tests.env("WEBINAR_DESK_TEST_RPM", rpm);
+        }
+    }
     tests.args(["test", "--workspace"]);
     // tauri-driver lives in cargo's bin folder, which a non-login shell may not have on PATH.
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    paths.push(dirs_cargo_bin());
+    paths.push(cargo_bin());
     tests.env(
         "PATH",
         std::env::join_paths(paths).map_err(|e| e.to_string())?,

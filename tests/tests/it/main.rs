@@ -10,6 +10,7 @@ mod drift;
 mod e2e;
 mod faults;
 mod graph;
+mod package;
 mod pipeline;
 mod secrets;
 mod series;
