@@ -123,6 +123,7 @@ fn stop(child: &mut Child) {
 
 /// A command in a process group of its own, so [`stop`] reaches its whole tree.
 fn grouped(program: &str) -> Command {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut command = Command::new(program);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);

@@ -158,15 +158,19 @@ fn the_deb_declares_its_libraries_and_holds_what_an_installed_app_needs() {
         notices.contains("tauri") && notices.contains("svelte"),
         "the notices name neither the Rust crates nor the npm packages"
     );
-    for doc in ["copyright", "changelog.gz"] {
-        assert!(
-            root.path()
-                .join("usr/share/doc/webinar-desk")
-                .join(doc)
-                .is_file(),
-            "no usr/share/doc/webinar-desk/{doc}"
-        );
-    }
+    let docs = root.path().join("usr/share/doc/webinar-desk");
+    assert!(
+        docs.join("copyright").is_file(),
+        "no usr/share/doc/webinar-desk/copyright"
+    );
+    // The packaged changelog is the committed text, compressed (`gzip -9n`).
+    let changelog = output("gzip", &["-dc"], &docs.join("changelog.gz"));
+    let source = webinar_desk_tests::workspace_root().join("packaging/linux/changelog");
+    assert_eq!(
+        changelog,
+        std::fs::read_to_string(&source).unwrap(),
+        "changelog.gz is not packaging/linux/changelog: run `gzip -9nc packaging/linux/changelog > packaging/linux/changelog.gz`"
+    );
 }
 
 #[test]
