@@ -470,3 +470,41 @@ pub async fn open_log_folder(app: tauri::AppHandle, state: State<'_, AppState>) 
             ))
         })
 }
+
+/// What the About box shows.
+#[tauri::command]
+pub fn about(app: tauri::AppHandle) -> crate::dto::AboutDto {
+    crate::dto::AboutDto {
+        name: app.package_info().name.clone(),
+        version: app.package_info().version.to_string(),
+        os: std::env::consts::OS,
+        arch: std::env::consts::ARCH,
+        notices: notices_file(&app).is_some(),
+    }
+}
+
+/// The third-party notices the installer put beside the app, if it did.
+fn notices_file(app: &tauri::AppHandle) -> Option<std::path::PathBuf> {
+    use tauri::Manager;
+    app.path()
+        .resolve(
+            "THIRD-PARTY-NOTICES.html",
+            tauri::path::BaseDirectory::Resource,
+        )
+        .ok()
+        .filter(|p| p.is_file())
+}
+
+/// Opens the third-party notices in the system browser.
+#[tauri::command]
+pub async fn open_notices(app: tauri::AppHandle) -> Reply<()> {
+    let file = notices_file(&app).ok_or_else(|| {
+        UiError::local(
+            "The third-party notices are not beside this copy of the app; they ship with every installer."
+                .into(),
+        )
+    })?;
+    app.opener()
+        .open_path(file.display().to_string(), None::<&str>)
+        .map_err(|e| UiError::local(format!("Could not open {} ({e}).", file.display())))
+}

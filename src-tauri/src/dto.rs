@@ -274,3 +274,15 @@ impl From<SettingsDto> for TenantSettings {
         }
     }
 }
+
+/// The About box: the app's name and version, the platform, and whether the third-party
+/// notices are there to open.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AboutDto {
+    pub name: String,
+    pub version: String,
+    pub os: &'static str,
+    pub arch: &'static str,
+    pub notices: bool,
+}

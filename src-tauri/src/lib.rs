@@ -86,9 +86,27 @@ pub fn run(launch: Launch) {
     // Logs go to stderr and to daily files in the OS log folder (two weeks kept), which
     // "Open log folder" shows; nothing secret is ever logged (see core's `auth::Secret`).
     let _log_guard = logging(&paths.log_dir);
+    let window_state = paths.config_dir.join("window-state.json");
     tauri::Builder::default()
+        // First, so a second launch hands over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("a second launch: showing the running window instead");
+            if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        // Kept beside the settings (an absolute name replaces the plugin's folder), so
+        // `WEBINAR_DESK_HOME` holds it too.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_filename(window_state.to_string_lossy())
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(AppState::start(
                 paths,
@@ -143,6 +161,8 @@ pub fn run(launch: Launch) {
             commands::journal,
             commands::diagnose,
             commands::open_log_folder,
+            commands::about,
+            commands::open_notices,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

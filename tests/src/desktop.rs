@@ -241,8 +241,14 @@ impl Desktop {
         );
         // One D-Bus session per driver: its keyring lives in XDG_DATA_HOME, which persists
         // across launches, so the next session finds the refresh token the last one filed.
-        let script =
-            format!("{UNLOCKED_KEYRING}; exec tauri-driver --port {port} --native-port {native}");
+        // The session's address is kept for launches the test makes itself (a second
+        // instance must meet the first on the same bus).
+        let bus_file = self.bus_file();
+        let script = format!(
+            "{UNLOCKED_KEYRING}; printf '%s' \"$DBUS_SESSION_BUS_ADDRESS\" > '{}'; \
+             exec tauri-driver --port {port} --native-port {native}",
+            bus_file.display()
+        );
         let driver = grouped("dbus-run-session")
             .args(["--", "sh", "-c", &script])
             .env("DISPLAY", &self.display)
@@ -318,6 +324,27 @@ impl Desktop {
         let dir = self.home.join("exports");
         std::fs::create_dir_all(&dir).expect("the exports folder");
         dir
+    }
+
+    fn bus_file(&self) -> PathBuf {
+        self.bin_dir.with_file_name("dbus-address")
+    }
+
+    /// Starts `binary` with `args` as the user would from a launcher: on this desktop's display
+    /// and D-Bus session, with the same home, but outside WebDriver.
+    pub fn spawn_beside(&self, binary: &Path, args: &[&str]) -> Child {
+        let bus = std::fs::read_to_string(self.bus_file())
+            .expect("a launch through WebDriver first (it starts the D-Bus session)");
+        Command::new(binary)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.trim())
+            .env("WEBINAR_DESK_HOME", &self.home)
+            .env("XDG_DATA_HOME", &self.keyring_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the app starts")
     }
 
     pub async fn browser_url(&self) -> String {

@@ -208,6 +208,15 @@ export interface Saved {
   problems: FieldProblem[];
 }
 
+/** The About box: the app's name, version and platform, and whether the notices are there. */
+export interface About {
+  name: string;
+  version: string;
+  os: string;
+  arch: string;
+  notices: boolean;
+}
+
 export interface PublishOutcome {
   kind: 'published' | 'rolledBack' | 'partiallyRolledBack';
   cause: string | null;
@@ -496,6 +505,8 @@ export const api = {
   exportCsv: (what: ExportKind, id: string, bom: boolean) => call<{ path: string; rows: number } | null>('export_csv', { what, id, bom }),
   revealFile: (path: string) => call<void>('reveal_file', { path }),
   openLogFolder: () => call<void>('open_log_folder'),
+  about: () => call<About>('about'),
+  openNotices: () => call<void>('open_notices'),
   diagnose: () => call<Diagnostics>('diagnose'),
   journal: (search: string, limit: number) => call<JournalRow[]>('journal', { search, limit }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),

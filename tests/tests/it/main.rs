@@ -17,3 +17,4 @@ mod series;
 mod series_edit;
 mod signin;
 mod spreadsheet;
+mod window;
