@@ -53,6 +53,22 @@ impl KeyCache {
     }
 }
 
+impl KeyCache {
+    /// Ready to check tokens: keys younger than a day are held, else fetched now.
+    pub(crate) async fn ready(&self, http: &reqwest::Client) -> Result<usize, Rejection> {
+        let mut cached = self.cached.lock().await;
+        if let Some((at, set)) = cached.as_ref()
+            && at.elapsed() < MAX_AGE
+        {
+            return Ok(set.keys.len());
+        }
+        let set = fetch(http, &self.url).await?;
+        let count = set.keys.len();
+        *cached = Some((Instant::now(), set));
+        Ok(count)
+    }
+}
+
 async fn fetch(http: &reqwest::Client, url: &Url) -> Result<JwkSet, Rejection> {
     let unavailable = |detail: String| Rejection {
         status: 503,

@@ -148,11 +148,12 @@ impl Companion {
         grant
     }
 
-    /// `POST /v1/graph-token` and `GET /health`.
+    /// `POST /v1/graph-token`, `GET /health` (alive) and `GET /ready` (can check tokens).
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
             .route("/v1/graph-token", post(graph_token))
             .route("/health", get(health))
+            .route("/ready", get(ready))
             .with_state(self)
     }
 }
@@ -197,4 +198,19 @@ async fn health(State(companion): State<Arc<Companion>>) -> Json<Health> {
         tenant_id: companion.config.tenant_id.clone(),
         client_id: companion.config.client_id.clone(),
     })
+}
+
+/// Ready when the configuration is valid (it is, or the companion would not have started) and
+/// the tenant's signing keys are at hand; a load balancer sends callers only then.
+async fn ready(State(companion): State<Arc<Companion>>) -> Response {
+    match companion.keys.ready(&companion.http).await {
+        Ok(keys) => {
+            Json(serde_json::json!({"status": "ready", "signing_keys": keys})).into_response()
+        }
+        Err(rejection) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "not ready", "reason": rejection.message})),
+        )
+            .into_response(),
+    }
 }

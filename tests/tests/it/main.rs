@@ -3,6 +3,7 @@
 mod attendance;
 mod cli;
 mod companion;
+mod companion_service;
 mod contract;
 mod desk;
 mod diagnostics;
