@@ -96,7 +96,8 @@ pub async fn sync_webinars(state: State<'_, AppState>) -> Reply<SyncReportDto> {
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> Reply<SettingsDto> {
-    Ok(state.desk().await.settings()?.into())
+    let desk = state.desk().await;
+    Ok(SettingsDto::new(desk.settings()?, desk.managed_fields()?))
 }
 
 #[tauri::command]

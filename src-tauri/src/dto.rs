@@ -247,10 +247,13 @@ pub struct SettingsDto {
     pub authority_url: Option<String>,
     #[serde(default)]
     pub graph_url: Option<String>,
+    /// The fields IT pushed (by their settings names): shown as set by the organization.
+    #[serde(default)]
+    pub managed: Vec<String>,
 }
 
-impl From<TenantSettings> for SettingsDto {
-    fn from(s: TenantSettings) -> Self {
+impl SettingsDto {
+    pub fn new(s: TenantSettings, managed: Vec<&'static str>) -> Self {
         Self {
             tenant_id: s.tenant_id,
             client_id: s.client_id,
@@ -258,6 +261,7 @@ impl From<TenantSettings> for SettingsDto {
             companion_scope: s.companion_scope,
             authority_url: s.authority_url,
             graph_url: s.graph_url,
+            managed: managed.into_iter().map(String::from).collect(),
         }
     }
 }

@@ -101,6 +101,8 @@ export interface Settings {
   companionScope: string;
   authorityUrl: string | null;
   graphUrl: string | null;
+  /** The fields IT pushed (settings names: tenant_id, …), shown as set by the organization. */
+  managed?: string[];
 }
 
 export interface PlannedSession {

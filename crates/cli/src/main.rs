@@ -261,21 +261,31 @@ async fn run(command: Command) -> Result<(), DeskError> {
     match command {
         Command::Config(ConfigCommand::Show) => {
             let s = desk.settings()?;
-            println!("tenant_id       = {}", s.tenant_id);
-            println!("client_id       = {}", s.client_id);
-            println!("companion_url   = {}", s.companion_url);
-            println!("companion_scope = {}", s.companion_scope);
-            println!(
-                "authority_url   = {}",
-                s.authority_url.as_deref().unwrap_or("(default)")
+            let managed = desk.managed_fields()?;
+            let show = |name: &str, value: &str| {
+                let by = if managed.contains(&name) {
+                    "   (set by your organization)"
+                } else {
+                    ""
+                };
+                println!("{name:<15} = {value}{by}");
+            };
+            show("tenant_id", &s.tenant_id);
+            show("client_id", &s.client_id);
+            show("companion_url", &s.companion_url);
+            show("companion_scope", &s.companion_scope);
+            show(
+                "authority_url",
+                s.authority_url.as_deref().unwrap_or("(default)"),
             );
-            println!(
-                "graph_url       = {}",
-                s.graph_url.as_deref().unwrap_or("(default)")
-            );
+            show("graph_url", s.graph_url.as_deref().unwrap_or("(default)"));
             println!(
                 "settings file   = {}",
                 desk.paths().settings_file().display()
+            );
+            println!(
+                "managed file    = {}",
+                desk.paths().managed_settings_file.display()
             );
         }
         Command::Config(ConfigCommand::Set(a)) => {

@@ -262,6 +262,8 @@ pub struct Paths {
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// The machine-wide settings an organization's IT writes (installer, MDM, GPO).
+    pub managed_settings_file: PathBuf,
 }
 
 impl Paths {
@@ -275,6 +277,7 @@ impl Paths {
             config_dir: dirs.config_dir().to_path_buf(),
             data_dir: dirs.data_local_dir().to_path_buf(),
             log_dir: dirs.data_local_dir().join("logs"),
+            managed_settings_file: machine_settings_file(),
         })
     }
 
@@ -283,6 +286,7 @@ impl Paths {
             config_dir: home.join("config"),
             data_dir: home.join("data"),
             log_dir: home.join("logs"),
+            managed_settings_file: home.join("managed").join("settings.toml"),
         }
     }
 
@@ -302,6 +306,94 @@ impl Paths {
     /// Where the built-in demo tenant keeps its signing key between runs.
     pub fn demo_tenant_dir(&self) -> PathBuf {
         self.data_dir.join("demo-tenant")
+    }
+}
+
+/// Where IT puts the machine-wide settings file on each OS.
+fn machine_settings_file() -> PathBuf {
+    if cfg!(windows) {
+        let data = std::env::var_os("ProgramData").unwrap_or_else(|| r"C:\ProgramData".into());
+        Path::new(&data).join("Webinar Desk").join("settings.toml")
+    } else if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/Webinar Desk/settings.toml")
+    } else {
+        PathBuf::from("/etc/webinar-desk/settings.toml")
+    }
+}
+
+/// The environment variables IT may set instead of (or over) the machine-wide file, with the
+/// field each sets.
+pub const MANAGED_ENV: &[(&str, &str)] = &[
+    ("WEBINAR_DESK_TENANT_ID", "tenant_id"),
+    ("WEBINAR_DESK_CLIENT_ID", "client_id"),
+    ("WEBINAR_DESK_COMPANION_URL", "companion_url"),
+    ("WEBINAR_DESK_COMPANION_SCOPE", "companion_scope"),
+    ("WEBINAR_DESK_AUTHORITY_URL", "authority_url"),
+    ("WEBINAR_DESK_GRAPH_URL", "graph_url"),
+];
+
+/// Settings an organization's IT pushed: the machine-wide file (same form as the organizer's
+/// own), then environment variables over it. A field set here wins over what the organizer
+/// typed, and the settings form shows it as set by the organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManagedSettings(TenantSettings);
+
+impl ManagedSettings {
+    /// Reads the file (absent: nothing managed) and the variables `var` finds set.
+    pub fn read(paths: &Paths, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut managed = read_toml::<SettingsFile>(&paths.managed_settings_file)?.tenant;
+        for (name, field) in MANAGED_ENV {
+            let Some(value) = var(name).filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
+            let value = value.trim().to_string();
+            match *field {
+                "tenant_id" => managed.tenant_id = value,
+                "client_id" => managed.client_id = value,
+                "companion_url" => managed.companion_url = value,
+                "companion_scope" => managed.companion_scope = value,
+                "authority_url" => managed.authority_url = Some(value),
+                _ => managed.graph_url = Some(value),
+            }
+        }
+        Ok(Self(managed))
+    }
+
+    /// The organizer's settings with every managed field in place of theirs.
+    pub fn apply(&self, mut own: TenantSettings) -> TenantSettings {
+        let m = &self.0;
+        let take = |mine: &mut String, theirs: &String| {
+            if !theirs.trim().is_empty() {
+                mine.clone_from(theirs);
+            }
+        };
+        take(&mut own.tenant_id, &m.tenant_id);
+        take(&mut own.client_id, &m.client_id);
+        take(&mut own.companion_url, &m.companion_url);
+        take(&mut own.companion_scope, &m.companion_scope);
+        if m.authority_url.is_some() {
+            own.authority_url.clone_from(&m.authority_url);
+        }
+        if m.graph_url.is_some() {
+            own.graph_url.clone_from(&m.graph_url);
+        }
+        own
+    }
+
+    /// The fields IT set, by their settings names.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let m = &self.0;
+        [
+            ("tenant_id", !m.tenant_id.trim().is_empty()),
+            ("client_id", !m.client_id.trim().is_empty()),
+            ("companion_url", !m.companion_url.trim().is_empty()),
+            ("companion_scope", !m.companion_scope.trim().is_empty()),
+            ("authority_url", m.authority_url.is_some()),
+            ("graph_url", m.graph_url.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 }
 
@@ -451,6 +543,52 @@ mod tests {
             read_toml::<SettingsFile>(&path),
             Err(ConfigError::Parse { .. })
         ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn it_pushed_settings_win_field_by_field_and_variables_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("wd-managed-{}", uuid::Uuid::new_v4()));
+        let paths = Paths::under(&dir);
+        let none = ManagedSettings::read(&paths, |_| None).unwrap();
+        assert!(
+            none.fields().is_empty(),
+            "no file, no variables: nothing managed"
+        );
+        assert_eq!(none.apply(good()), good());
+
+        let mut machine = TenantSettings {
+            tenant_id: "11111111-1111-1111-1111-111111111111".into(),
+            companion_url: "https://from-file.contoso.com".into(),
+            ..TenantSettings::default()
+        };
+        write_toml(
+            &paths.managed_settings_file,
+            &SettingsFile {
+                tenant: machine.clone(),
+            },
+        )
+        .unwrap();
+        let managed = ManagedSettings::read(&paths, |name| {
+            (name == "WEBINAR_DESK_COMPANION_URL").then(|| " https://from-env.contoso.com ".into())
+        })
+        .unwrap();
+        assert_eq!(managed.fields(), ["tenant_id", "companion_url"]);
+        let effective = managed.apply(good());
+        machine.companion_url = "https://from-env.contoso.com".into();
+        assert_eq!(
+            effective.tenant_id, machine.tenant_id,
+            "the file's tenant wins over the organizer's"
+        );
+        assert_eq!(
+            effective.companion_url, machine.companion_url,
+            "a variable wins over the file"
+        );
+        assert_eq!(
+            effective.client_id,
+            good().client_id,
+            "what IT left alone stays the organizer's"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -313,10 +313,11 @@ impl Desk {
     /// A desk on the tenant configured in the settings file (or none yet).
     pub fn configured(paths: Paths, keychain: Arc<dyn Keychain>) -> Result<Self, DeskError> {
         let settings: SettingsFile = config::read_toml(&paths.settings_file())?;
-        let tenant = if settings.tenant == TenantSettings::default() {
+        let settings = managed(&paths)?.apply(settings.tenant);
+        let tenant = if settings == TenantSettings::default() {
             None
         } else {
-            settings.tenant.validate().ok()
+            settings.validate().ok()
         };
         Self::new(paths, Profile::Configured, tenant, keychain)
     }
@@ -1383,14 +1384,24 @@ impl Desk {
         diagnostics::probe::run(subject).await
     }
 
-    /// The settings as saved (possibly incomplete), for the settings form.
+    /// The settings in force (possibly incomplete), for the settings form: the organizer's as
+    /// saved, with what IT pushed in place of theirs.
     pub fn settings(&self) -> Result<TenantSettings, DeskError> {
-        Ok(config::read_toml::<SettingsFile>(&self.paths.settings_file())?.tenant)
+        let own = config::read_toml::<SettingsFile>(&self.paths.settings_file())?.tenant;
+        Ok(managed(&self.paths)?.apply(own))
     }
 
-    /// Validates and saves tenant settings. A changed tenant signs the current account out
-    /// (its tokens belong to the old tenant); the cache stays.
+    /// The settings fields IT pushed (machine-wide file or environment): the form shows them
+    /// as set by the organization, and a save cannot change them.
+    pub fn managed_fields(&self) -> Result<Vec<&'static str>, DeskError> {
+        Ok(managed(&self.paths)?.fields())
+    }
+
+    /// Validates and saves tenant settings. A field IT pushed keeps IT's value. A changed
+    /// tenant signs the current account out (its tokens belong to the old tenant); the cache
+    /// stays.
     pub async fn save_settings(&self, settings: TenantSettings) -> Result<DeskStatus, DeskError> {
+        let settings = managed(&self.paths)?.apply(settings);
         let tenant = settings.validate()?;
         config::write_toml(
             &self.paths.settings_file(),
@@ -1415,6 +1426,11 @@ impl Desk {
         state.set_last_account(self.profile, account);
         config::write_toml(&path, &state)
     }
+}
+
+/// What IT pushed for this machine and user (the edge that reads the environment).
+fn managed(paths: &Paths) -> Result<config::ManagedSettings, ConfigError> {
+    config::ManagedSettings::read(paths, |name| std::env::var(name).ok())
 }
 
 fn publisher<'a>(graph: &'a GraphClient, store: &'a Store, account: &'a Account) -> Publisher<'a> {

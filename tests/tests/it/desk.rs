@@ -202,6 +202,53 @@ async fn settings_are_validated_saved_and_picked_up() {
     assert!(reopened.status().await.configured);
 }
 
+/// IT pushes the tenant in the machine-wide settings file: the app is configured without the
+/// organizer typing anything, signs in and syncs, and a save cannot move a pushed field.
+#[tokio::test]
+async fn settings_it_pushed_configure_the_app_and_a_save_keeps_them() {
+    let sim = start_tenant(50).await;
+    let home = Home::new();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let pushed = settings_for(&sim);
+    let managed_file = home.paths().managed_settings_file;
+    std::fs::create_dir_all(managed_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &managed_file,
+        toml::to_string(&webinar_desk_core::config::SettingsFile {
+            tenant: pushed.clone(),
+        })
+        .unwrap(),
+    )
+    .unwrap();
+
+    let d = Desk::configured(home.paths(), keychain.clone()).unwrap();
+    assert!(d.status().await.configured, "configured by IT alone");
+    assert!(!home.paths().settings_file().exists(), "nothing the organizer saved");
+    assert_eq!(d.settings().unwrap(), pushed);
+    assert_eq!(
+        d.managed_fields().unwrap(),
+        ["tenant_id", "client_id", "companion_url", "companion_scope", "authority_url", "graph_url"]
+    );
+    d.sign_in(
+        &webinar_desk_core::auth::SignInOptions::default(),
+        &webinar_desk_tests::browser_as("organizer"),
+    )
+    .await
+    .expect("sign-in with the pushed settings");
+    d.sync_webinars(chrono::Utc::now()).await.expect("sync with the pushed settings");
+
+    let typed = TenantSettings {
+        tenant_id: "contoso.onmicrosoft.com".into(),
+        ..pushed.clone()
+    };
+    d.save_settings(typed).await.unwrap();
+    assert_eq!(
+        d.settings().unwrap().tenant_id,
+        pushed.tenant_id,
+        "the organization's tenant stays in force"
+    );
+}
+
 #[tokio::test]
 async fn opening_the_app_finishes_a_publish_or_an_edit_a_crash_cut_short() {
     use webinar_desk_core::series::{Audience, Recurrence, SeriesPlan, Until, generate};
