@@ -327,3 +327,47 @@ async fn not_ready_while_the_tenants_keys_cannot_be_fetched() {
     let health = reqwest::get(format!("http://{addr}/health")).await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+/// The deployment examples and the admin guide name only variables the companion reads, and
+/// the guide names every one of them.
+#[test]
+fn the_deployment_files_and_the_guide_name_the_variables_the_companion_reads() {
+    use webinar_desk_companion::config::ENV;
+    let root = webinar_desk_tests::workspace_root();
+    let known: Vec<&str> = ENV.iter().map(|(name, _)| *name).collect();
+    let named_in = |file: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let mut names: Vec<String> = text
+            .match_indices("WEBINAR_DESK_COMPANION_")
+            .map(|(at, _)| {
+                text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    for file in [
+        "deploy/companion/Dockerfile",
+        "deploy/companion/kubernetes.yaml",
+        "docs/admin-guide.md",
+        "README.md",
+    ] {
+        for name in named_in(file) {
+            assert!(
+                known.contains(&name.as_str()),
+                "{file} names {name}, which the companion does not read (it reads {known:?})"
+            );
+        }
+    }
+    let guide = named_in("docs/admin-guide.md");
+    for name in &known {
+        assert!(
+            guide.iter().any(|g| g == name),
+            "docs/admin-guide.md does not document {name}"
+        );
+    }
+}
