@@ -60,7 +60,11 @@ pub fn setup(for_tests: bool) -> Result<(), String> {
         run("npm ci (ui/)", &mut npm(&["ci", "--no-audit", "--no-fund"]))?;
     }
     if for_tests {
-        cargo_tool("cargo-about", &["cargo-about", "--version", "^0.9"])?;
+        // The binary is behind the `cli` feature.
+        cargo_tool(
+            "cargo-about",
+            &["cargo-about", "--version", "^0.9", "--features", "cli"],
+        )?;
         if cfg!(target_os = "linux") {
             cargo_tool("tauri-driver", &["tauri-driver", "--version", "^2"])?;
             rustup_target(WINDOWS_TARGET)?;

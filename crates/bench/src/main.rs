@@ -811,11 +811,13 @@ fn store_bench(people: usize) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod desktop;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let real_time = std::env::args().any(|a| a == "--real-time");
-    // `--only NAME` runs one group (overhead, burst, publish, sync, drift, store) while working
-    // on it.
+    // `--only NAME` runs one group (overhead, burst, publish, sync, drift, store; desktop only
+    // this way) while working on it.
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut out = String::new();
@@ -861,6 +863,11 @@ async fn main() {
     if wanted("store") {
         out.push_str("\n| Local store (SQLite file, WAL) | median of runs |\n|---|---|\n");
         out.push_str(&store_bench(100_000));
+    }
+    // Only when asked: it needs the release and debug apps and their installers built
+    // (`cargo xtask bundle`, `cargo build --workspace`) and takes minutes.
+    if only.as_deref() == Some("desktop") {
+        out.push_str(&desktop::run().await);
     }
     println!("{out}");
 }

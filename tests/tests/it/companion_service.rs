@@ -27,6 +27,28 @@ fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
+/// The simulated tenant's two app registrations, as an administrator sets them.
+fn app_registrations(sim: &SimHandle, authority: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "WEBINAR_DESK_COMPANION_AUTHORITY_URL",
+            authority.to_string(),
+        ),
+        (
+            "WEBINAR_DESK_COMPANION_TENANT_ID",
+            sim.tenant_id().to_string(),
+        ),
+        (
+            "WEBINAR_DESK_COMPANION_CLIENT_ID",
+            COMPANION_CLIENT_ID.to_string(),
+        ),
+        (
+            "WEBINAR_DESK_COMPANION_ALLOWED_CLIENT_APPS",
+            DESKTOP_CLIENT_ID.to_string(),
+        ),
+    ]
+}
+
 /// A companion process and the JSON lines it logged so far.
 struct Replica {
     child: Child,
@@ -43,32 +65,16 @@ impl Drop for Replica {
 
 impl Replica {
     fn start(sim: &SimHandle, key_file: &Path) -> Self {
-        Self::start_with(&[
-            (
-                "WEBINAR_DESK_COMPANION_AUTHORITY_URL",
-                sim.authority_url().to_string(),
-            ),
-            (
-                "WEBINAR_DESK_COMPANION_TENANT_ID",
-                sim.tenant_id().to_string(),
-            ),
-            (
-                "WEBINAR_DESK_COMPANION_CLIENT_ID",
-                COMPANION_CLIENT_ID.to_string(),
-            ),
-            (
-                "WEBINAR_DESK_COMPANION_ALLOWED_CLIENT_APPS",
-                DESKTOP_CLIENT_ID.to_string(),
-            ),
-            (
-                "WEBINAR_DESK_COMPANION_CERTIFICATE_KEY_FILE",
-                key_file.display().to_string(),
-            ),
-            (
-                "WEBINAR_DESK_COMPANION_CERTIFICATE_THUMBPRINT",
-                THUMBPRINT.to_string(),
-            ),
-        ])
+        let mut vars = app_registrations(sim, sim.authority_url());
+        vars.push((
+            "WEBINAR_DESK_COMPANION_CERTIFICATE_KEY_FILE",
+            key_file.display().to_string(),
+        ));
+        vars.push((
+            "WEBINAR_DESK_COMPANION_CERTIFICATE_THUMBPRINT",
+            THUMBPRINT.to_string(),
+        ));
+        Self::start_with(&vars)
     }
 
     /// The companion binary with only these variables (and a free port to listen on).
@@ -285,25 +291,9 @@ async fn not_ready_while_the_tenants_keys_cannot_be_fetched() {
     let sim = start_tenant(20).await;
     // Entra is somewhere nothing listens.
     let nowhere = free_addr();
-    let replica = Replica::start_with(&[
-        (
-            "WEBINAR_DESK_COMPANION_AUTHORITY_URL",
-            format!("http://{nowhere}"),
-        ),
-        (
-            "WEBINAR_DESK_COMPANION_TENANT_ID",
-            sim.tenant_id().to_string(),
-        ),
-        (
-            "WEBINAR_DESK_COMPANION_CLIENT_ID",
-            COMPANION_CLIENT_ID.to_string(),
-        ),
-        (
-            "WEBINAR_DESK_COMPANION_ALLOWED_CLIENT_APPS",
-            DESKTOP_CLIENT_ID.to_string(),
-        ),
-        ("WEBINAR_DESK_COMPANION_SECRET", "s".to_string()),
-    ]);
+    let mut vars = app_registrations(&sim, &format!("http://{nowhere}"));
+    vars.push(("WEBINAR_DESK_COMPANION_SECRET", "s".to_string()));
+    let replica = Replica::start_with(&vars);
     let addr = replica.addr;
     let deadline = Instant::now() + Duration::from_secs(20);
     let answer = loop {

@@ -223,11 +223,21 @@ async fn settings_it_pushed_configure_the_app_and_a_save_keeps_them() {
 
     let d = Desk::configured(home.paths(), keychain.clone()).unwrap();
     assert!(d.status().await.configured, "configured by IT alone");
-    assert!(!home.paths().settings_file().exists(), "nothing the organizer saved");
+    assert!(
+        !home.paths().settings_file().exists(),
+        "nothing the organizer saved"
+    );
     assert_eq!(d.settings().unwrap(), pushed);
     assert_eq!(
         d.managed_fields().unwrap(),
-        ["tenant_id", "client_id", "companion_url", "companion_scope", "authority_url", "graph_url"]
+        [
+            "tenant_id",
+            "client_id",
+            "companion_url",
+            "companion_scope",
+            "authority_url",
+            "graph_url"
+        ]
     );
     d.sign_in(
         &webinar_desk_core::auth::SignInOptions::default(),
@@ -235,7 +245,9 @@ async fn settings_it_pushed_configure_the_app_and_a_save_keeps_them() {
     )
     .await
     .expect("sign-in with the pushed settings");
-    d.sync_webinars(chrono::Utc::now()).await.expect("sync with the pushed settings");
+    d.sync_webinars(chrono::Utc::now())
+        .await
+        .expect("sync with the pushed settings");
 
     let typed = TenantSettings {
         tenant_id: "contoso.onmicrosoft.com".into(),
