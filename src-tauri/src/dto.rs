@@ -69,6 +69,15 @@ impl UiError {
         }
     }
 
+    /// An update could not be found, verified or installed (the message says which, and that
+    /// nothing was installed).
+    pub fn update(message: String) -> Self {
+        Self {
+            kind: "update",
+            ..Self::local(message)
+        }
+    }
+
     pub fn canceled() -> Self {
         Self {
             kind: "signInCanceled",
@@ -289,4 +298,34 @@ pub struct AboutDto {
     pub os: &'static str,
     pub arch: &'static str,
     pub notices: bool,
+}
+
+/// What looking for an update found.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum UpdateCheckDto {
+    /// Not looked: the last look was less than a day ago.
+    NotDue,
+    /// No feed: this build has no update key or feed, and IT set none.
+    NoFeed {
+        current: String,
+    },
+    UpToDate {
+        current: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Available {
+        current: String,
+        version: String,
+        notes: Option<String>,
+        published: Option<String>,
+    },
+}
+
+/// Download progress, sent while an update downloads.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadProgressDto {
+    pub received: u64,
+    pub total: Option<u64>,
 }

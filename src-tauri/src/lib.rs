@@ -7,6 +7,7 @@ mod dto;
 #[cfg(target_os = "linux")]
 mod rendering;
 mod state;
+mod updates;
 
 use std::sync::Arc;
 
@@ -107,6 +108,8 @@ pub fn run(launch: Launch) {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::PendingUpdate::default())
         .setup(move |app| {
             let state = tauri::async_runtime::block_on(AppState::start(
                 paths,
@@ -163,6 +166,8 @@ pub fn run(launch: Launch) {
             commands::open_log_folder,
             commands::about,
             commands::open_notices,
+            updates::check_for_update,
+            updates::install_update,
         ])
         .run(tauri::generate_context!())
         .expect("the Tauri runtime starts");

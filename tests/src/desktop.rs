@@ -140,6 +140,8 @@ pub struct Desktop {
     browser_log: PathBuf,
     bin_dir: PathBuf,
     driver_port: u16,
+    /// More variables for the app (set before a launch).
+    env: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -225,6 +227,7 @@ impl Desktop {
             browser_log,
             bin_dir,
             driver_port: 0,
+            env: Vec::new(),
         }
     }
 
@@ -259,6 +262,7 @@ impl Desktop {
             .env("XDG_DATA_HOME", &self.keyring_dir)
             .env("WD_E2E_BROWSER_LOG", &self.browser_log)
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("WD_E2E_VERBOSE").is_some() {
                 Stdio::inherit()
@@ -324,6 +328,24 @@ impl Desktop {
         let dir = self.home.join("exports");
         std::fs::create_dir_all(&dir).expect("the exports folder");
         dir
+    }
+
+    /// Sets a variable for the app's next launches.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.into(), value.into()));
+    }
+
+    /// Puts a program (a shell script) first on the app's PATH: a fake at a process boundary,
+    /// as `xdg-open` is the fake browser.
+    pub fn add_program(&self, name: &str, script: &str) {
+        let path = self.bin_dir.join(name);
+        std::fs::write(&path, script).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
     }
 
     fn bus_file(&self) -> PathBuf {
@@ -627,4 +649,30 @@ pub async fn wait_gone(client: &Client, css: &str) {
         assert!(Instant::now() < deadline, "{css} is still there");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The processes running `binary` with `home` as their `WEBINAR_DESK_HOME` (Linux: read from
+/// `/proc`), oldest first.
+pub fn app_processes(binary: &Path, home: &Path) -> Vec<u32> {
+    let Ok(binary) = binary.canonicalize() else {
+        return Vec::new();
+    };
+    let marker = format!("WEBINAR_DESK_HOME={}", home.display());
+    let mut found: Vec<u32> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|pid: &u32| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .as_deref()
+                == Some(binary.as_path())
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .map(|env| env.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
+                    .unwrap_or(false)
+        })
+        .collect();
+    found.sort();
+    found
 }

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust side. Every call returns typed data or throws an
 // AppError whose `kind` the UI branches on.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 
 export type ErrorKind =
   | 'notConfigured'
@@ -20,6 +20,7 @@ export type ErrorKind =
   | 'companion'
   | 'keychain'
   | 'storage'
+  | 'update'
   | 'internal';
 
 export interface FieldProblem {
@@ -208,6 +209,18 @@ export interface SeriesDetail {
 export interface Saved {
   id: string;
   problems: FieldProblem[];
+}
+
+/** What looking for an update found. */
+export type UpdateCheck =
+  | { kind: 'notDue' }
+  | { kind: 'noFeed'; current: string }
+  | { kind: 'upToDate'; current: string }
+  | { kind: 'available'; current: string; version: string; notes: string | null; published: string | null };
+
+export interface DownloadProgress {
+  received: number;
+  total: number | null;
 }
 
 /** The About box: the app's name, version and platform, and whether the notices are there. */
@@ -509,6 +522,12 @@ export const api = {
   openLogFolder: () => call<void>('open_log_folder'),
   about: () => call<About>('about'),
   openNotices: () => call<void>('open_notices'),
+  checkForUpdate: (forced: boolean) => call<UpdateCheck>('check_for_update', { forced }),
+  installUpdate: (onProgress: (p: DownloadProgress) => void) => {
+    const progress = new Channel<DownloadProgress>();
+    progress.onmessage = onProgress;
+    return call<void>('install_update', { progress });
+  },
   diagnose: () => call<Diagnostics>('diagnose'),
   journal: (search: string, limit: number) => call<JournalRow[]>('journal', { search, limit }),
   checkDrift: (scope: DriftScope, forced: boolean) => call<DriftStatus[]>('check_drift', { scope, forced }),

@@ -12,7 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use webinar_desk_tests::desktop::{Desktop, complete_sign_in, quit, wait_for, wait_for_text};
+use webinar_desk_tests::desktop::{
+    Desktop, app_processes, complete_sign_in, quit, wait_for, wait_for_text,
+};
 
 /// The installers in `target/<profile>/bundle`, with their sizes.
 pub fn installer_sizes(profile: &str) -> Vec<(String, u64)> {
@@ -85,17 +87,7 @@ fn pids() -> Vec<u32> {
 
 /// The app process running `binary` with `home` as its home.
 fn app_pid(binary: &Path, home: &Path) -> Option<u32> {
-    let binary = binary.canonicalize().ok()?;
-    let marker = format!("WEBINAR_DESK_HOME={}", home.display());
-    pids().into_iter().find(|pid| {
-        std::fs::read_link(format!("/proc/{pid}/exe"))
-            .ok()
-            .as_deref()
-            == Some(binary.as_path())
-            && std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|env| env.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
-                .unwrap_or(false)
-    })
+    app_processes(binary, home).last().copied()
 }
 
 /// PSS in kB of `pid` and every process below it.

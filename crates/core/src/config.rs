@@ -402,6 +402,13 @@ impl ManagedSettings {
 #[serde(default)]
 pub struct SettingsFile {
     pub tenant: TenantSettings,
+    /// Where updates come from (see `updates::feed`).
+    #[serde(skip_serializing_if = "crate::config::is_default")]
+    pub updates: crate::updates::UpdateSettings,
+}
+
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// Which tenant the app talks to: the organizer's configured one, or the built-in demo.
@@ -419,6 +426,8 @@ pub enum Profile {
 pub struct StateFile {
     pub configured: Option<Account>,
     pub demo: Option<Account>,
+    /// When the app last looked for an update (once a day at most, unless asked).
+    pub last_update_check: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl StateFile {
@@ -534,7 +543,10 @@ mod tests {
         let path = dir.join("settings.toml");
         let empty: SettingsFile = read_toml(&path).unwrap();
         assert_eq!(empty, SettingsFile::default());
-        let file = SettingsFile { tenant: good() };
+        let file = SettingsFile {
+            tenant: good(),
+            ..SettingsFile::default()
+        };
         write_toml(&path, &file).unwrap();
         assert_eq!(read_toml::<SettingsFile>(&path).unwrap(), file);
         assert!(!path.with_extension("toml.tmp").exists());
@@ -566,6 +578,7 @@ mod tests {
             &paths.managed_settings_file,
             &SettingsFile {
                 tenant: machine.clone(),
+                ..SettingsFile::default()
             },
         )
         .unwrap();

@@ -1403,10 +1403,10 @@ impl Desk {
     pub async fn save_settings(&self, settings: TenantSettings) -> Result<DeskStatus, DeskError> {
         let settings = managed(&self.paths)?.apply(settings);
         let tenant = settings.validate()?;
-        config::write_toml(
-            &self.paths.settings_file(),
-            &SettingsFile { tenant: settings },
-        )?;
+        // The rest of the file (where updates come from) stays as it was.
+        let mut file: SettingsFile = config::read_toml(&self.paths.settings_file())?;
+        file.tenant = settings;
+        config::write_toml(&self.paths.settings_file(), &file)?;
         if self.profile == Profile::Configured {
             let changed = self.inner.lock().await.tenant.as_ref() != Some(&tenant);
             if changed {
@@ -1418,6 +1418,27 @@ impl Desk {
             }
         }
         Ok(self.status().await)
+    }
+
+    /// Whether the app should look for an update on its own now (once a day).
+    pub fn update_check_due(&self, now: DateTime<Utc>) -> Result<bool, DeskError> {
+        let state: StateFile = config::read_toml(&self.paths.state_file())?;
+        Ok(crate::updates::due(state.last_update_check, now))
+    }
+
+    /// Remembers that the app looked for an update at `now`.
+    pub fn record_update_check(&self, now: DateTime<Utc>) -> Result<(), DeskError> {
+        let path = self.paths.state_file();
+        let mut state: StateFile = config::read_toml(&path)?;
+        state.last_update_check = Some(now);
+        Ok(config::write_toml(&path, &state)?)
+    }
+
+    /// The update feed IT chose, if any (else the app's own).
+    pub fn update_feed(&self) -> Result<Option<url::Url>, DeskError> {
+        Ok(crate::updates::feed(&self.paths, |name| {
+            std::env::var(name).ok()
+        })?)
     }
 
     fn remember_account(&self, account: Option<Account>) -> Result<(), ConfigError> {

@@ -23,6 +23,7 @@ pub mod series;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod updates;
 pub mod webinar;
 
 pub use desk::{Desk, DeskError, DeskStatus, ErrorKind};

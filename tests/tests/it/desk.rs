@@ -216,6 +216,7 @@ async fn settings_it_pushed_configure_the_app_and_a_save_keeps_them() {
         &managed_file,
         toml::to_string(&webinar_desk_core::config::SettingsFile {
             tenant: pushed.clone(),
+            ..Default::default()
         })
         .unwrap(),
     )

@@ -18,4 +18,5 @@ mod series;
 mod series_edit;
 mod signin;
 mod spreadsheet;
+mod updates;
 mod window;

@@ -12,7 +12,7 @@ use webinar_desk_tests::desktop::{
 };
 
 /// The package named by `var`, else the one newest in `target/debug/bundle/<kind>`.
-fn package(var: &str, kind: &str) -> PathBuf {
+pub(crate) fn package(var: &str, kind: &str) -> PathBuf {
     if let Some(path) = std::env::var_os(var) {
         return PathBuf::from(path);
     }
@@ -53,7 +53,7 @@ fn output(program: &str, args: &[&str], file: &Path) -> String {
 }
 
 /// Unpacks the deb into `dir` as dpkg would install it under `/`.
-fn unpack(deb: &Path, dir: &Path) {
+pub(crate) fn unpack(deb: &Path, dir: &Path) {
     let status = Command::new("dpkg-deb")
         .arg("-x")
         .arg(deb)
