@@ -318,17 +318,25 @@ async fn not_ready_while_the_tenants_keys_cannot_be_fetched() {
     assert_eq!(health.status(), 200);
 }
 
-/// The deployment examples and the admin guide name only variables the companion reads, and
-/// the guide names every one of them.
+/// The deployment examples, the admin guide and the README name only variables the companion
+/// or the desktop reads (the desktop's pushed settings share the `WEBINAR_DESK_COMPANION_`
+/// start for its companion address and scope), and the guide names every one of them.
 #[test]
-fn the_deployment_files_and_the_guide_name_the_variables_the_companion_reads() {
-    use webinar_desk_companion::config::ENV;
+fn the_deployment_files_and_the_guide_name_the_variables_that_are_read() {
     let root = webinar_desk_tests::workspace_root();
-    let known: Vec<&str> = ENV.iter().map(|(name, _)| *name).collect();
+    let companion: Vec<&str> = webinar_desk_companion::config::ENV
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let desktop: Vec<&str> = webinar_desk_core::config::MANAGED_ENV
+        .iter()
+        .map(|(name, _)| *name)
+        .chain([webinar_desk_core::updates::FEED_ENV])
+        .collect();
     let named_in = |file: &str| -> Vec<String> {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         let mut names: Vec<String> = text
-            .match_indices("WEBINAR_DESK_COMPANION_")
+            .match_indices("WEBINAR_DESK_")
             .map(|(at, _)| {
                 text[at..]
                     .chars()
@@ -340,6 +348,15 @@ fn the_deployment_files_and_the_guide_name_the_variables_the_companion_reads() {
         names.dedup();
         names
     };
+    // Also read, outside these lists: the folder override and the test-only variables.
+    let others = [
+        "WEBINAR_DESK_HOME",
+        "WEBINAR_DESK_UPDATE_PUBKEY",
+        "WEBINAR_DESK_EXPORT_DIR",
+        "WEBINAR_DESK_TEST_DEB",
+        "WEBINAR_DESK_TEST_RPM",
+        "WEBINAR_DESK_E2E_PROFILE",
+    ];
     for file in [
         "deploy/companion/Dockerfile",
         "deploy/companion/kubernetes.yaml",
@@ -348,13 +365,15 @@ fn the_deployment_files_and_the_guide_name_the_variables_the_companion_reads() {
     ] {
         for name in named_in(file) {
             assert!(
-                known.contains(&name.as_str()),
-                "{file} names {name}, which the companion does not read (it reads {known:?})"
+                companion.contains(&name.as_str())
+                    || desktop.contains(&name.as_str())
+                    || others.contains(&name.as_str()),
+                "{file} names {name}, which nothing reads (the companion reads {companion:?}, the desktop {desktop:?})"
             );
         }
     }
     let guide = named_in("docs/admin-guide.md");
-    for name in &known {
+    for name in companion.iter().chain(&desktop) {
         assert!(
             guide.iter().any(|g| g == name),
             "docs/admin-guide.md does not document {name}"
