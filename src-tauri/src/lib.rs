@@ -75,6 +75,26 @@ fn logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::Work
     }
 }
 
+/// SIGTERM (a session logging out, a system shutting down) ends the app as closing its window
+/// does, so what is kept at exit (the window's size and place) is kept.
+fn stop_on_sigterm(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                if term.recv().await.is_some() {
+                    tracing::info!("SIGTERM: closing as if the window were closed");
+                    app.exit(0);
+                }
+            }
+            Err(e) => tracing::warn!("no SIGTERM handler: {e}"),
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = app;
+}
+
 /// Builds and runs the app; returns when the last window closes.
 pub fn run(launch: Launch) {
     let paths = match Paths::discover() {
@@ -87,7 +107,12 @@ pub fn run(launch: Launch) {
     // Logs go to stderr and to daily files in the OS log folder (two weeks kept), which
     // "Open log folder" shows; nothing secret is ever logged (see core's `auth::Secret`).
     let _log_guard = logging(&paths.log_dir);
+    // The plugin writes there at exit without making the folder, which a first start in a
+    // fresh home has not made yet.
     let window_state = paths.config_dir.join("window-state.json");
+    if let Err(e) = std::fs::create_dir_all(&paths.config_dir) {
+        tracing::warn!("cannot make {}: {e}", paths.config_dir.display());
+    }
     tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -117,6 +142,7 @@ pub fn run(launch: Launch) {
                 launch.demo,
             ))?;
             tauri::Manager::manage(app, state);
+            stop_on_sigterm(app.handle().clone());
             #[cfg(target_os = "linux")]
             if let Some(window) = tauri::Manager::get_webview_window(app, "main") {
                 rendering::fit_to_display(&window, std::path::Path::new("/dev/dri"));
