@@ -25,7 +25,7 @@ describe('UpdateCheck', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Install and restart' }));
     expect(await screen.findByRole('progressbar', { name: 'Downloading the update' })).toBeTruthy();
     expect(calls.map((c) => c.cmd)).toEqual(['check_for_update', 'install_update']);
-    expect(calls[0].args).toEqual({ forced: true });
+    expect(calls[0]?.args).toEqual({ forced: true });
   });
 
   it('says the refusal in plain words when the download fails verification', async () => {
