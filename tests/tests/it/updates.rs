@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use webinar_desk_tests::desktop::{Desktop, app_processes, quit, wait_for, wait_for_text};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -185,10 +185,8 @@ async fn a_newer_signed_version_is_verified_installed_and_the_app_relaunches() {
         "{offer}"
     );
     webinar_desk_tests::desktop::screenshot(&client, "06-update-available").await;
-    client
-        .find(Locator::Css("#update-install"))
+    wait_for(&client, "#update-install")
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
@@ -240,10 +238,8 @@ async fn a_tampered_package_or_another_keys_signature_is_refused_and_nothing_ins
         let client = app.desktop.launch_binary(&app.binary, &["--demo"]).await;
         check_from_the_about_box(&client).await;
         wait_for_text(&client, "#update-available", |t| t.contains("9.9.9")).await;
-        client
-            .find(Locator::Css("#update-install"))
+        wait_for(&client, "#update-install")
             .await
-            .unwrap()
             .click()
             .await
             .unwrap();
