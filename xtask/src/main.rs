@@ -3,8 +3,9 @@
 //!   the built-in demo tenant;
 //! - `cargo xtask test`    — install what is missing and run every check CI runs: rustfmt,
 //!   the workflows' lint, the UI type-check and unit tests, the third-party notices, clippy
-//!   (-D warnings), the Windows type-check, the Linux package, all Rust tests including the
-//!   end-to-end suite and the package's own check;
+//!   (-D warnings), the Windows type-check and the CLI built for Windows, the Linux package,
+//!   all Rust tests including the end-to-end suite, the package's own check and the Windows
+//!   CLI under Wine;
 //! - `cargo xtask bundle`  — the release installers this machine can build;
 //! - `cargo xtask notices` — remake `licenses/THIRD-PARTY-NOTICES.html`;
 //! - `cargo xtask icons`   — remake the icon set from `icons/icon.svg`;
@@ -204,9 +205,12 @@ fn test() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    if cfg!(target_os = "linux") {
+    let windows_cli = if cfg!(target_os = "linux") {
         package::windows_check()?;
-    }
+        Some(package::windows_cli()?)
+    } else {
+        None
+    };
     // The end-to-end tests drive the built app and tenant-sim binaries, and the package test
     // the Linux package made from that build.
     run("build the app", cargo().args(["build", "--workspace"]))?;
@@ -224,6 +228,9 @@ fn test() -> Result<(), String> {
         {
             tests.env("WEBINAR_DESK_TEST_RPM", rpm);
         }
+    }
+    if let Some(exe) = windows_cli {
+        tests.env("WEBINAR_DESK_TEST_WINDOWS_CLI", exe);
     }
     tests.args(["test", "--workspace"]);
     // tauri-driver lives in cargo's bin folder, which a non-login shell may not have on PATH.

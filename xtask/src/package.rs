@@ -123,3 +123,38 @@ pub fn windows_check() -> Result<(), String> {
         &mut c,
     )
 }
+
+/// The CLI built for Windows, and beside it the `ProcessPrng` stand-in that Debian 12's Wine
+/// lacks (`tests/wine/`): what the Wine test runs. Returns the `.exe`.
+pub fn windows_cli() -> Result<PathBuf, String> {
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--bin",
+        "webinar-desk-cli",
+        "--target",
+        WINDOWS_TARGET,
+    ])
+    .env("CC_x86_64_pc_windows_gnu", "x86_64-w64-mingw32-gcc")
+    .env(
+        "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
+        "x86_64-w64-mingw32-gcc",
+    )
+    .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS", "-Dwarnings");
+    run(
+        &format!("build the CLI for Windows ({WINDOWS_TARGET})"),
+        &mut c,
+    )?;
+    let out = root().join("target").join(WINDOWS_TARGET).join("debug");
+    let wine = root().join("tests/wine");
+    run(
+        "the ProcessPrng stand-in for Wine 8",
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-shared", "-O2", "-o"])
+            .arg(out.join("bcryptprimitives.dll"))
+            .arg(wine.join("bcryptprimitives.c"))
+            .arg(wine.join("bcryptprimitives.def"))
+            .arg("-ladvapi32"),
+    )?;
+    Ok(out.join("webinar-desk-cli.exe"))
+}

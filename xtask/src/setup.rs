@@ -29,7 +29,7 @@ const DEBIAN_PACKAGES: &[&str] = &[
 /// Only the checks need these: the exports are read back by a real spreadsheet; the packages
 /// are checked by Debian's `lintian` and `desktop-file-validate` and read by `rpm`; actionlint runs `shellcheck` on the
 /// workflows' scripts; the Windows type-check compiles the
-/// bundled C libraries (SQLite, mimalloc, ring) with MinGW.
+/// bundled C libraries (SQLite, mimalloc, ring) with MinGW, and Wine runs the Windows CLI.
 const TEST_PACKAGES: &[&str] = &[
     "libreoffice-calc-nogui",
     "lintian",
@@ -37,6 +37,7 @@ const TEST_PACKAGES: &[&str] = &[
     "gcc-mingw-w64-x86-64",
     "shellcheck",
     "desktop-file-utils",
+    "wine64",
     "python3-pip",
 ];
 

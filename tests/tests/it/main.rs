@@ -20,3 +20,4 @@ mod signin;
 mod spreadsheet;
 mod updates;
 mod window;
+mod windows;
