@@ -145,10 +145,11 @@ async fn the_windows_cli_signs_in_syncs_and_diagnoses_under_wine() {
     std::thread::spawn(move || {
         let mut address = Some(address);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("http://") && line.contains("/authorize?") {
-                if let Some(a) = address.take() {
-                    let _ = a.send(line);
-                }
+            if line.starts_with("http://")
+                && line.contains("/authorize?")
+                && let Some(a) = address.take()
+            {
+                let _ = a.send(line);
             }
         }
     });
