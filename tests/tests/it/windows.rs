@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use webinar_desk_tests::desktop::complete_sign_in;
 use webinar_desk_tests::start_tenant;
 
 fn windows_cli() -> PathBuf {
@@ -68,52 +69,6 @@ fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, String) {
     )
 }
 
-/// Signs `account` in at the authorize address (an existing Entra session, `prompt=none`) and
-/// follows the redirect to the CLI's loopback listener. Under Wine the listener answers a
-/// moment after the address is printed (a connection before that is reset), so the browser
-/// tries again for a few seconds, as a person reloading would.
-async fn act_as_the_browser(authorize_url: &str, account: &str) {
-    let mut url = url::Url::parse(authorize_url).unwrap();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "prompt")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(pairs)
-        .append_pair("prompt", "none")
-        .append_pair("login_hint", account);
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let entra = browser.get(url).send().await.expect("Entra answers");
-    let back = entra
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .expect("Entra redirects to the CLI")
-        .to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        match browser.get(&back).send().await {
-            Ok(page) => {
-                let text = page.text().await.unwrap_or_default();
-                assert!(text.contains("You are signed in"), "{text}");
-                return;
-            }
-            Err(e) => {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "the CLI's listener never answered at {back}: {e}"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_windows_cli_signs_in_syncs_and_diagnoses_under_wine() {
     let sim = start_tenant(20).await;
@@ -156,7 +111,7 @@ async fn the_windows_cli_signs_in_syncs_and_diagnoses_under_wine() {
     let url = found
         .await
         .expect("the Windows CLI printed the sign-in address");
-    act_as_the_browser(&url, "organizer").await;
+    complete_sign_in(&url, "organizer").await;
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
